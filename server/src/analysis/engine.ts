@@ -1,0 +1,117 @@
+/**
+ * The analysis engine, free of any LSP connection so that the server, the CLI and the tests share it:
+ * text + tree + settings in, findings out. Each rule runs in isolation: one that throws is reported
+ * (rule id, file, stack) and the others still produce their findings.
+ */
+import type { Range } from 'vscode-languageserver-types';
+import type { Tree } from 'web-tree-sitter';
+import type { Severity } from '../../../shared/src/ruleMeta';
+import type { Settings } from '../../../shared/src/settings';
+import { RULES } from '../rules';
+import type { Fix, RelatedLocation, Rule } from '../rules/rule';
+import { AnalysisContext } from './context';
+import { descendantsOfType } from './syntax';
+
+export interface Finding {
+  /** A rule id (`GA201`), or `GA000` for notes about the file itself (too large, binary). */
+  ruleId: string;
+  severity: Severity;
+  range: Range;
+  message: string;
+  fixes: Fix[];
+  related: RelatedLocation[];
+}
+
+export interface RuleFailure {
+  ruleId: string;
+  uri: string;
+  error: unknown;
+}
+
+export interface AnalysisOutcome {
+  findings: Finding[];
+  failures: RuleFailure[];
+}
+
+export const FILE_NOTE_ID = 'GA000';
+const BINARY_SAMPLE = 8192;
+
+/** A note instead of analysis for content that must not be parsed: too large, or not text. */
+export function precheck(text: string, settings: Settings): Finding | null {
+  const limit = settings.maxFileSizeMB * 1024 * 1024;
+  if (text.length > limit) {
+    return fileNote(
+      `Green AI skipped this file: ${(text.length / 1024 / 1024).toFixed(1)} MB is over greenAI.maxFileSizeMB (${settings.maxFileSizeMB} MB).`,
+    );
+  }
+  const sample = text.slice(0, BINARY_SAMPLE);
+  let replacement = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const code = sample.charCodeAt(i);
+    if (code === 0) return fileNote('Green AI skipped this file: it contains binary data (NUL bytes), not Python source.');
+    if (code === 0xfffd) replacement++;
+  }
+  if (sample.length > 0 && replacement / sample.length > 0.1) {
+    return fileNote('Green AI skipped this file: it is not valid UTF-8 text.');
+  }
+  return null;
+}
+
+function fileNote(message: string): Finding {
+  return { ruleId: FILE_NOTE_ID, severity: 'information', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message, fixes: [], related: [] };
+}
+
+/** The severity a rule runs at under the settings, or null when it is off. */
+export function effectiveSeverity(rule: Rule, settings: Settings): Severity | null {
+  const level = settings.rules[rule.meta.id] ?? 'default';
+  if (level === 'off') return null;
+  if (level === 'default') return rule.meta.enabledByDefault ? rule.meta.defaultSeverity : null;
+  return level;
+}
+
+export function analyzePython(tree: Tree, text: string, uri: string, settings: Settings, rules: readonly Rule[] = RULES): AnalysisOutcome {
+  const context = new AnalysisContext(tree, text, uri);
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  for (const rule of rules) {
+    const severity = effectiveSeverity(rule, settings);
+    if (!severity) continue;
+    try {
+      for (const finding of rule.check(context)) {
+        findings.push({ ruleId: rule.meta.id, severity, range: finding.range, message: finding.message, fixes: finding.fixes ?? [], related: finding.related ?? [] });
+      }
+    } catch (error) {
+      failures.push({ ruleId: rule.meta.id, uri, error });
+    }
+  }
+  const suppressed = suppressionsOf(context);
+  return {
+    findings: findings
+      .filter((finding) => !isSuppressed(suppressed, finding))
+      .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId)),
+    failures,
+  };
+}
+
+const SUPPRESSION = /green-ai:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?/;
+
+/** Line → suppressed rule ids (`*` for all), from `# green-ai: ignore[GA101, GA202]` comments. */
+function suppressionsOf(context: AnalysisContext): Map<number, Set<string>> {
+  const map = new Map<number, Set<string>>();
+  if (!context.text.includes('green-ai:')) return map;
+  for (const comment of descendantsOfType(context.root, 'comment')) {
+    const match = SUPPRESSION.exec(comment.text);
+    if (!match) continue;
+    const ids = match[1] === undefined ? ['*'] : match[1].split(',').map((id) => id.trim().toUpperCase()).filter(Boolean);
+    const line = comment.startPosition.row;
+    const set = map.get(line) ?? new Set<string>();
+    for (const id of ids) set.add(id);
+    map.set(line, set);
+  }
+  return map;
+}
+
+function isSuppressed(suppressed: Map<number, Set<string>>, finding: Finding): boolean {
+  const ids = suppressed.get(finding.range.start.line);
+  return !!ids && (ids.has('*') || ids.has(finding.ruleId));
+}

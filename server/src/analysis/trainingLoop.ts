@@ -1,0 +1,70 @@
+/**
+ * TRAIN-LOOP: a `for`/`while` whose body contains a backward call and an optimizer step. The innermost
+ * such loop is the step loop; rules about "missing X in the training loop" anchor on its backward call.
+ */
+import type { Node } from 'web-tree-sitter';
+import { calleeMethod, calleeName, descendantsOfType, LOOP_TYPES, receiverOf } from './syntax';
+
+export interface StepLoop {
+  loop: Node;
+  backwardCalls: Node[];
+  stepCalls: Node[];
+}
+
+const SCHEDULER_LIKE = /sched|lr_|warmup/i;
+
+function isBackwardCall(call: Node): boolean {
+  return calleeMethod(call) === 'backward' || calleeMethod(call) === 'manual_backward';
+}
+
+function isOptimizerStep(call: Node): boolean {
+  if (calleeMethod(call) !== 'step') return false;
+  const receiver = receiverOf(call);
+  if (!receiver) return false;
+  return !SCHEDULER_LIKE.test(receiver.text);
+}
+
+/** Calls inside `node`, not counting those in nested function or class definitions. */
+export function ownCalls(node: Node): Node[] {
+  return descendantsOfType(node, 'call').filter((call) => {
+    for (let p = call.parent; p && p.id !== node.id; p = p.parent) {
+      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') return false;
+    }
+    return true;
+  });
+}
+
+export function findStepLoops(root: Node): StepLoop[] {
+  const candidates: StepLoop[] = [];
+  for (const loop of descendantsOfType(root, ['for_statement', 'while_statement'])) {
+    const calls = ownCalls(loop);
+    const backwardCalls = calls.filter(isBackwardCall);
+    const stepCalls = calls.filter(isOptimizerStep);
+    if (backwardCalls.length > 0 && stepCalls.length > 0) candidates.push({ loop, backwardCalls, stepCalls });
+  }
+  // Keep the innermost: drop a loop that contains another qualifying loop.
+  return candidates.filter(
+    (outer) =>
+      !candidates.some(
+        (inner) => inner !== outer && inner.loop.startIndex >= outer.loop.startIndex && inner.loop.endIndex <= outer.loop.endIndex,
+      ),
+  );
+}
+
+export function isInsideLoop(node: Node): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (LOOP_TYPES.has(p.type)) return true;
+    if (p.type === 'function_definition') return false;
+  }
+  return false;
+}
+
+/** The loss expression a backward call differentiates: `loss` in `loss.backward()` / `accelerator.backward(loss)`. */
+export function backwardTarget(call: Node): Node | null {
+  const name = calleeName(call);
+  const receiver = receiverOf(call);
+  if (name && /(^|\.)(accelerator|fabric|engine|model)\.backward$/.test(name)) {
+    return call.childForFieldName('arguments')?.namedChildren[0] ?? null;
+  }
+  return receiver;
+}

@@ -1,0 +1,356 @@
+/**
+ * VALUE-RESOLUTION: what a careful reader can tell about an expression's value without running the file —
+ * literals, module-level constants, single local assignments, argparse defaults for `args.x`, and dict
+ * literals splatted into calls with `**`. Anything else is `unknown`, and rules about a missing or
+ * wrong argument stay silent on unknown values.
+ */
+import type { Node } from 'web-tree-sitter';
+import {
+  argumentList,
+  calleeMethod,
+  calleeName,
+  descendantsOfType,
+  enclosingFunction,
+  keywordValue,
+  positionalArguments,
+  stringLiteralPrefix,
+  stringLiteralValue,
+} from './syntax';
+
+export type Value =
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'number'; value: number }
+  | { kind: 'string'; value: string }
+  | { kind: 'none' }
+  | { kind: 'unknown' };
+
+export interface ResolveOptions {
+  /** Follow `args.x` to its argparse default (default true). */
+  cliDefaults?: boolean;
+}
+
+const UNKNOWN: Value = { kind: 'unknown' };
+const MAX_DEPTH = 8;
+
+/** A call argument looked up by keyword (and optionally position), after `**` splats are resolved. */
+export type ArgumentLookup =
+  | { state: 'present'; node: Node }
+  | { state: 'absent' }
+  /** A `**` splat (or `*args`) that could not be resolved might supply it. */
+  | { state: 'unknown' };
+
+interface Assignment {
+  statement: Node;
+  value: Node;
+}
+
+export class ValueResolver {
+  private moduleAssignments: Map<string, Assignment[]> | undefined;
+  private readonly functionAssignments = new Map<number, Map<string, Assignment[]>>();
+  private argparse: Map<string, Node | boolean> | undefined;
+
+  constructor(private readonly root: Node) {}
+
+  /**
+   * The value of an expression. With `cliDefaults: false` a command-line argument (`args.x`) stays
+   * unknown: a setting the user chooses at launch is delegated, whatever its default.
+   */
+  resolve(node: Node | null, options: ResolveOptions = {}, depth = 0): Value {
+    if (!node || depth > MAX_DEPTH) return UNKNOWN;
+    switch (node.type) {
+      case 'true':
+        return { kind: 'bool', value: true };
+      case 'false':
+        return { kind: 'bool', value: false };
+      case 'none':
+        return { kind: 'none' };
+      case 'integer':
+      case 'float': {
+        const value = Number(node.text.replace(/_/g, ''));
+        return Number.isFinite(value) ? { kind: 'number', value } : UNKNOWN;
+      }
+      case 'string':
+      case 'concatenated_string': {
+        const value = stringLiteralValue(node);
+        return value === null ? UNKNOWN : { kind: 'string', value };
+      }
+      case 'unary_operator': {
+        const operand = this.resolve(node.childForFieldName('argument'), options, depth + 1);
+        const operator = node.childForFieldName('operator')?.text;
+        if (operand.kind === 'number' && operator === '-') return { kind: 'number', value: -operand.value };
+        if (operand.kind === 'number' && operator === '+') return operand;
+        return UNKNOWN;
+      }
+      case 'not_operator': {
+        const operand = this.resolve(node.childForFieldName('argument'), options, depth + 1);
+        return operand.kind === 'bool' ? { kind: 'bool', value: !operand.value } : UNKNOWN;
+      }
+      case 'parenthesized_expression':
+        return this.resolve(node.namedChildren[0] ?? null, options, depth + 1);
+      case 'identifier':
+        return this.resolve(this.definitionOf(node), options, depth + 1);
+      case 'attribute': {
+        if (options.cliDefaults === false) return UNKNOWN;
+        const fallback = this.argparseDefault(node);
+        if (typeof fallback === 'boolean') return { kind: 'bool', value: fallback };
+        return this.resolve(fallback, options, depth + 1);
+      }
+      case 'call': {
+        const name = calleeName(node);
+        if (name === 'int' || name === 'float' || name === 'bool') {
+          const inner = this.resolve(positionalArguments(node)[0] ?? null, options, depth + 1);
+          if (inner.kind === 'number' && name === 'bool') return { kind: 'bool', value: inner.value !== 0 };
+          if (inner.kind === 'number' || inner.kind === 'bool') return inner.kind === 'bool' && name !== 'bool'
+            ? { kind: 'number', value: inner.value ? 1 : 0 }
+            : inner;
+        }
+        return UNKNOWN;
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  /**
+   * Every string the expression may evaluate to, following conditional expressions, names and
+   * `torch.device(...)`; an f-string contributes its literal prefix. Null when any branch is unknown.
+   */
+  possibleStrings(node: Node | null, depth = 0): Set<string> | null {
+    if (!node || depth > MAX_DEPTH) return null;
+    switch (node.type) {
+      case 'string': {
+        const prefix = stringLiteralPrefix(node);
+        return prefix === null ? null : new Set([prefix]);
+      }
+      case 'conditional_expression': {
+        const [whenTrue, , whenFalse] = node.namedChildren;
+        const a = this.possibleStrings(whenTrue ?? null, depth + 1);
+        const b = this.possibleStrings(whenFalse ?? null, depth + 1);
+        if (!a && !b) return null;
+        return new Set([...(a ?? []), ...(b ?? [])]);
+      }
+      case 'parenthesized_expression':
+        return this.possibleStrings(node.namedChildren[0] ?? null, depth + 1);
+      case 'identifier':
+        return this.possibleStrings(this.definitionOf(node), depth + 1);
+      case 'attribute': {
+        const fallback = this.argparseDefault(node);
+        return typeof fallback === 'boolean' ? null : this.possibleStrings(fallback, depth + 1);
+      }
+      case 'call': {
+        const name = calleeName(node);
+        if (name === 'torch.device' || name === 'device') {
+          return this.possibleStrings(positionalArguments(node)[0] ?? keywordValue(node, 'type'), depth + 1);
+        }
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** The expression a name was last bound to where that is unambiguous; null otherwise. */
+  definitionOf(identifier: Node): Node | null {
+    const name = identifier.text;
+    const fn = enclosingFunction(identifier);
+    if (fn) {
+      const local = this.assignmentsIn(fn).get(name);
+      if (local && local.length > 0) {
+        const before = local.filter((a) => a.statement.startIndex < identifier.startIndex);
+        return before.length === 1 ? before[0]!.value : null;
+      }
+      if (isParameter(fn, name)) return null;
+    }
+    const global = this.moduleAssignmentsMap().get(name);
+    if (!global || global.length === 0) return null;
+    if (global.length === 1) return global[0]!.value;
+    // Several module-level bindings: usable only when they all agree.
+    const texts = new Set(global.map((a) => a.value.text));
+    return texts.size === 1 ? global[0]!.value : null;
+  }
+
+  /** `args.lr` → the `default=` of `add_argument("--lr", ...)` (store_true → false); null when unknown. */
+  argparseDefault(attribute: Node): Node | boolean | null {
+    const attr = attribute.childForFieldName('attribute')?.text;
+    if (!attr) return null;
+    return this.argparseDefaults().get(attr) ?? null;
+  }
+
+  /** Looks up a call argument by keyword (and position), resolving `**dict` splats where possible. */
+  argument(call: Node, keyword: string, position?: number): ArgumentLookup {
+    const direct = keywordValue(call, keyword);
+    if (direct) return { state: 'present', node: direct };
+    if (position !== undefined) {
+      const positional = positionalArguments(call)[position];
+      if (positional) return { state: 'present', node: positional };
+    }
+    const args = argumentList(call);
+    if (!args) return { state: 'absent' };
+    let unresolved = false;
+    for (const child of args.namedChildren) {
+      if (!child) continue;
+      if (child.type === 'list_splat' && position !== undefined) unresolved = true;
+      if (child.type !== 'dictionary_splat') continue;
+      const keys = this.dictionaryKeys(child.namedChildren[0] ?? null);
+      if (!keys) {
+        unresolved = true;
+        continue;
+      }
+      const value = keys.get(keyword);
+      if (value) return { state: 'present', node: value };
+    }
+    return unresolved ? { state: 'unknown' } : { state: 'absent' };
+  }
+
+  /** Keys of a dict built from literals (`{...}`, `dict(...)`, later `.update(...)` / `d["k"] = v`); null when not knowable. */
+  dictionaryKeys(expression: Node | null, depth = 0): Map<string, Node> | null {
+    if (!expression || depth > MAX_DEPTH) return null;
+    if (expression.type === 'dictionary') return literalDictKeys(expression);
+    if (expression.type === 'call' && calleeName(expression) === 'dict') return dictCallKeys(expression);
+    if (expression.type !== 'identifier') return null;
+    const name = expression.text;
+    const fn = enclosingFunction(expression);
+    const localBindings = fn ? this.assignmentsIn(fn).get(name) : undefined;
+    const scope = localBindings ? fn! : this.root;
+    const bindings = localBindings ?? this.moduleAssignmentsMap().get(name);
+    if (bindings?.length !== 1) return null;
+    const keys = this.dictionaryKeys(bindings[0]!.value, depth + 1);
+    if (!keys) return null;
+    // Mutations in the same scope add keys: `d.update(k=v)`, `d.update({...})`, `d["k"] = v`.
+    for (const call of descendantsOfType(scope, 'call')) {
+      if (calleeName(call) !== `${name}.update`) continue;
+      const [first] = positionalArguments(call);
+      const added = first ? this.dictionaryKeys(first, depth + 1) : dictCallKeys(call);
+      if (!added) return null;
+      for (const [key, value] of added) keys.set(key, value);
+    }
+    for (const assignment of descendantsOfType(scope, 'assignment')) {
+      const left = assignment.childForFieldName('left');
+      if (left?.type !== 'subscript' || left.childForFieldName('value')?.text !== name) continue;
+      const key = left.childForFieldName('subscript');
+      const keyText = key ? stringLiteralValue(key) : null;
+      const value = assignment.childForFieldName('right');
+      if (keyText === null || !value) return null;
+      keys.set(keyText, value);
+    }
+    return keys;
+  }
+
+  private moduleAssignmentsMap(): Map<string, Assignment[]> {
+    this.moduleAssignments ??= collectAssignments(this.root);
+    return this.moduleAssignments;
+  }
+
+  private assignmentsIn(fn: Node): Map<string, Assignment[]> {
+    let map = this.functionAssignments.get(fn.id);
+    if (!map) {
+      map = collectAssignments(fn.childForFieldName('body') ?? fn);
+      this.functionAssignments.set(fn.id, map);
+    }
+    return map;
+  }
+
+  private argparseDefaults(): Map<string, Node | boolean> {
+    if (this.argparse) return this.argparse;
+    const defaults = new Map<string, Node | boolean>();
+    for (const call of descendantsOfType(this.root, 'call')) {
+      if (calleeMethod(call) !== 'add_argument') continue;
+      const dest = argparseDest(call);
+      if (!dest) continue;
+      const explicit = keywordValue(call, 'default');
+      const action = keywordValue(call, 'action');
+      const actionText = action ? stringLiteralValue(action) : null;
+      if (explicit) defaults.set(dest, explicit);
+      else if (actionText === 'store_true') defaults.set(dest, false);
+      else if (actionText === 'store_false') defaults.set(dest, true);
+    }
+    this.argparse = defaults;
+    return defaults;
+  }
+}
+
+/** Simple `name = value` bindings in a scope, not descending into nested functions or classes. */
+function collectAssignments(scope: Node): Map<string, Assignment[]> {
+  const map = new Map<string, Assignment[]>();
+  const visit = (node: Node): void => {
+    for (const child of node.namedChildren) {
+      if (!child) continue;
+      if (child.type === 'function_definition' || child.type === 'class_definition' || child.type === 'decorated_definition') continue;
+      if (child.type === 'expression_statement') {
+        for (const expression of child.namedChildren) {
+          if (expression?.type !== 'assignment') continue;
+          const left = expression.childForFieldName('left');
+          const right = expression.childForFieldName('right');
+          if (left?.type === 'identifier' && right) {
+            const list = map.get(left.text) ?? [];
+            list.push({ statement: child, value: right });
+            map.set(left.text, list);
+          } else if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
+            // `a, b = ...` binds names to values we cannot see: record them as unknowable.
+            for (const target of left.namedChildren) {
+              if (target?.type !== 'identifier') continue;
+              const list = map.get(target.text) ?? [];
+              list.push({ statement: child, value: target });
+              map.set(target.text, list);
+            }
+          }
+        }
+      } else {
+        visit(child);
+      }
+    }
+  };
+  visit(scope);
+  return map;
+}
+
+function isParameter(fn: Node, name: string): boolean {
+  const parameters = fn.childForFieldName('parameters');
+  if (!parameters) return false;
+  for (const parameter of parameters.namedChildren) {
+    if (!parameter) continue;
+    const identifier = parameter.type === 'identifier' ? parameter : parameter.childForFieldName('name') ?? parameter.namedChildren[0];
+    if (identifier?.text === name) return true;
+  }
+  return false;
+}
+
+function argparseDest(call: Node): string | null {
+  const dest = keywordValue(call, 'dest');
+  if (dest) return stringLiteralValue(dest);
+  const names = positionalArguments(call)
+    .map((node) => stringLiteralValue(node))
+    .filter((name): name is string => name !== null);
+  const long = names.find((name) => name.startsWith('--')) ?? names.find((name) => !name.startsWith('-'));
+  if (!long) return null;
+  return long.replace(/^-+/, '').replace(/-/g, '_');
+}
+
+function literalDictKeys(dictionary: Node): Map<string, Node> | null {
+  const keys = new Map<string, Node>();
+  for (const child of dictionary.namedChildren) {
+    if (!child || child.type === 'comment') continue;
+    if (child.type !== 'pair') return null;
+    const key = child.childForFieldName('key');
+    const value = child.childForFieldName('value');
+    const keyText = key ? stringLiteralValue(key) : null;
+    if (keyText === null || !value) return null;
+    keys.set(keyText, value);
+  }
+  return keys;
+}
+
+function dictCallKeys(call: Node): Map<string, Node> | null {
+  const args = argumentList(call);
+  const keys = new Map<string, Node>();
+  if (!args) return keys;
+  for (const child of args.namedChildren) {
+    if (!child || child.type === 'comment') continue;
+    if (child.type !== 'keyword_argument') return null;
+    const name = child.childForFieldName('name')?.text;
+    const value = child.childForFieldName('value');
+    if (!name || !value) return null;
+    keys.set(name, value);
+  }
+  return keys;
+}

@@ -1,0 +1,120 @@
+import type { Node } from 'web-tree-sitter';
+import type { AnalysisContext } from '../analysis/context';
+import { ensureImport, wrapStatements } from '../analysis/edits';
+import { calleeMethod, calleeName, descendantsOfType, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf } from '../analysis/syntax';
+import type { Fix, Rule, RuleFinding } from './rule';
+
+const FRAMEWORK_EVAL_HOOKS = /^(validation_step|test_step|predict_step|evaluate|evaluation_loop|prediction_step)$/;
+
+export const evalWithoutNoGrad: Rule = {
+  meta: {
+    id: 'GA301',
+    slug: 'eval-without-no-grad',
+    title: 'Evaluation runs with autograd on',
+    category: 'training-loop',
+    tier: 'core',
+    defaultSeverity: 'warning',
+    enabledByDefault: true,
+    why:
+      'model.eval() only switches dropout and batch-norm to inference behaviour; autograd still records every operation and keeps activations alive for a backward pass that never happens. Disabling gradient calculation accelerates execution and reduces memory, which also allows larger evaluation batches.',
+    fix: 'Run the evaluation under `with torch.no_grad():` (or `torch.inference_mode()`), or decorate the evaluation function with @torch.no_grad().',
+    sources: [
+      { title: 'PyTorch Performance Tuning Guide — Disable gradient calculation for validation or inference', url: 'https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html', year: 2024 },
+    ],
+  },
+  check(context) {
+    if (!context.usesTorch()) return [];
+    const findings: RuleFinding[] = [];
+    for (const evalCall of context.calls()) {
+      if (calleeMethod(evalCall) !== 'eval' || positionalArguments(evalCall).length > 0) continue;
+      const model = receiverOf(evalCall);
+      if (!model || (model.type !== 'identifier' && model.type !== 'attribute')) continue;
+      const finding = checkEvalRegion(context, evalCall, model.text);
+      if (finding) findings.push(finding);
+    }
+    return findings;
+  },
+};
+
+function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string): RuleFinding | null {
+  const fn = enclosingFunction(evalCall);
+  if (fn && FRAMEWORK_EVAL_HOOKS.test(fn.childForFieldName('name')?.text ?? '') && isMethod(fn)) return null;
+  const evalStatement = statementIn(evalCall);
+  const region = regionAfter(evalStatement, model);
+  if (region.length === 0) return null;
+  const regionCalls = region.flatMap((statement) => descendantsOfType(statement, 'call'));
+  // Gradients are wanted: test-time training, saliency maps, adversarial examples.
+  if (regionCalls.some((call) => /(^|\.)(backward|grad|requires_grad_)$/.test(calleeName(call) ?? calleeMethod(call) ?? ''))) return null;
+  const forwards = regionCalls.filter((call) => isForwardOf(call, model) && !context.isGradDisabled(call));
+  const first = forwards[0];
+  if (!first) return null;
+  const firstStatement = region.find((statement) => contains(statement, first))!;
+  const lastStatement = [...region].reverse().find((statement) => forwards.some((call) => contains(statement, call)))!;
+  const fixes: Fix[] = [];
+  const importTorch = ensureImport(context, 'torch');
+  const wrap = wrapStatements(context, firstStatement, lastStatement, 'with torch.no_grad()');
+  fixes.push({ title: 'Wrap the evaluation in `with torch.no_grad():`', preferred: true, edits: importTorch ? [importTorch, wrap] : [wrap] });
+  const decorate = decoratorFix(context, evalStatement, fn);
+  if (decorate) fixes.push(decorate);
+  return {
+    range: firstLineRange(first, (line) => context.lineText(line)),
+    message: `${model}.eval() is followed by forward passes with autograd on: activations are kept for a backward pass that never comes. Wrap the evaluation in torch.no_grad().`,
+    fixes,
+  };
+}
+
+function isMethod(fn: Node): boolean {
+  const parent = fn.parent?.type === 'decorated_definition' ? fn.parent.parent : fn.parent;
+  return parent?.parent?.type === 'class_definition';
+}
+
+/** The statement that holds a node, as a direct child of its block or module. */
+function statementIn(node: Node): Node {
+  let current: Node = node;
+  while (current.parent && current.parent.type !== 'block' && current.parent.type !== 'module') current = current.parent;
+  return current;
+}
+
+/** Statements after `model.eval()` in the same block, up to the one that calls `model.train()`. */
+function regionAfter(evalStatement: Node, model: string): Node[] {
+  const region: Node[] = [];
+  for (let next = evalStatement.nextNamedSibling; next; next = next.nextNamedSibling) {
+    if (next.type === 'comment') continue;
+    const trains = descendantsOfType(next, 'call').some(
+      (call) => calleeName(call) === `${model}.train` && positionalArguments(call)[0]?.type !== 'false',
+    );
+    const returnsFirst = next.type === 'expression_statement' && trains;
+    if (returnsFirst) break;
+    region.push(next);
+    if (trains) break;
+  }
+  return region;
+}
+
+function isForwardOf(call: Node, model: string): boolean {
+  const name = calleeName(call);
+  return name === model || name === `${model}.forward` || name === `${model}.module`;
+}
+
+function contains(outer: Node, inner: Node): boolean {
+  return inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** When `model.eval()` opens a function, decorating the function is the cleaner fix. */
+function decoratorFix(context: AnalysisContext, evalStatement: Node, fn: Node | null): Fix | null {
+  if (!fn) return null;
+  const body = fn.childForFieldName('body');
+  const statements = body?.namedChildren.filter((child): child is Node => !!child && child.type !== 'comment') ?? [];
+  const firstReal = statements.find((statement) => !(statement.type === 'expression_statement' && statement.namedChildren[0]?.type === 'string'));
+  if (!firstReal || firstReal.id !== evalStatement.id) return null;
+  if (descendantsOfType(fn, 'call').some((call) => calleeMethod(call) === 'train')) return null;
+  const definition = fn.parent?.type === 'decorated_definition' ? fn.parent : fn;
+  const row = definition.startPosition.row;
+  const indentation = indentationOf(context.lineText(row));
+  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  return {
+    title: `Decorate ${fn.childForFieldName('name')?.text ?? 'the function'}() with @torch.no_grad()`,
+    preferred: false,
+    edits: [{ range: { start: { line: row, character: 0 }, end: { line: row, character: 0 } }, newText: `${indentation}@torch.no_grad()${newline}` }],
+  };
+}

@@ -1,0 +1,28 @@
+/** The contract of a rule module: metadata plus a detector over the analysis context. */
+import type { Range, TextEdit } from 'vscode-languageserver-types';
+import type { RuleMeta } from '../../../shared/src/ruleMeta';
+import type { AnalysisContext } from '../analysis/context';
+
+export interface Fix {
+  title: string;
+  /** Preferred only when the edit keeps behaviour and numerics (editors apply it on "auto fix"). */
+  preferred: boolean;
+  edits: TextEdit[];
+}
+
+export interface RelatedLocation {
+  range: Range;
+  message: string;
+}
+
+export interface RuleFinding {
+  range: Range;
+  message: string;
+  fixes?: Fix[];
+  related?: RelatedLocation[];
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  check(context: AnalysisContext): RuleFinding[];
+}
