@@ -1,7 +1,7 @@
 // Bundles the extension client, the language server and the CLI into dist/, and copies the
 // tree-sitter wasm files next to them (the server loads them from its own directory).
 import * as esbuild from 'esbuild';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 const outdir = 'dist';
+const { version } = JSON.parse(await readFile('package.json', 'utf8'));
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -18,7 +19,8 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   minify: production,
-  logLevel: 'info',
+  logLevel: 'warning',
+  define: { __GREEN_AI_VERSION__: JSON.stringify(version) },
   // The ES-module build of web-tree-sitter locates its wasm through import.meta.url, which is
   // empty in a CommonJS bundle; its CommonJS build uses __dirname and works once bundled.
   alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },

@@ -1,0 +1,148 @@
+/**
+ * `green-ai check [paths...] [--format text|json|sarif] [--fail-on error|warning|info|never] [--config FILE]`
+ * The same engine as the language server, for CI and clusters. Exit codes: 0 clean (below --fail-on),
+ * 1 findings at or above --fail-on, 2 usage or configuration errors.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Parser } from 'web-tree-sitter';
+import { SEVERITIES, type Severity } from '../../../shared/src/ruleMeta';
+import { parseSettings, type Settings } from '../../../shared/src/settings';
+import { VERSION } from '../../../shared/src/version';
+import { analyzePython, precheck, type Finding } from '../analysis/engine';
+import { createPythonParser } from '../documents/pythonParser';
+import { allRuleMeta } from '../rules';
+import { collectFiles } from './files';
+import { formatJson, formatSarif, formatText, type FileFindings } from './report';
+
+export const USAGE = `Usage: green-ai check [paths...] [options]
+
+Finds energy-wasting patterns in ML training scripts.
+
+Options:
+  --format text|json|sarif        output format (default: text)
+  --fail-on error|warning|info|never
+                                  exit 1 when a finding at or above this severity exists (default: warning)
+  --config FILE                   JSON file of settings, same keys as greenAI.* in VS Code
+                                  (e.g. {"rules": {"GA202": "off"}, "exclude": ["legacy/**"]})
+  -h, --help                      show this help
+  -v, --version                   print the version
+`;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTTY: boolean;
+  cwd: string;
+}
+
+class UsageError extends Error {}
+
+const FAIL_ON = { error: 0, warning: 1, info: 2, never: -1 } as const;
+const RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`green-ai: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function run(argv: readonly string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'text' },
+        'fail-on': { type: 'string', default: 'warning' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
+  const [command, ...paths] = positionals;
+  if (command !== 'check') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+  const format = values.format;
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not "${format}"`);
+  const failOn = values['fail-on'];
+  if (!(failOn in FAIL_ON)) throw new UsageError(`--fail-on must be error, warning, info or never, not "${failOn}"`);
+
+  const settings = values.config ? loadConfig(values.config, io) : parseSettings(undefined).settings;
+  if (!settings) return 2;
+  const selection = collectFiles(paths.length > 0 ? paths : ['.'], settings);
+  if (selection.missing.length > 0) throw new UsageError(`no such file or directory: ${selection.missing.join(', ')}`);
+
+  const parser = await createPythonParser();
+  const results: FileFindings[] = [];
+  const showProgress = io.isTTY && selection.files.length > 50;
+  for (const [index, file] of selection.files.entries()) {
+    results.push({ file, findings: analyzeFile(parser, file, settings, io) });
+    if (showProgress && (index % 25 === 0 || index === selection.files.length - 1)) {
+      io.stderr(`\rgreen-ai: analysed ${index + 1}/${selection.files.length} files`);
+    }
+  }
+  if (showProgress) io.stderr('\n');
+
+  if (format === 'json') io.stdout(formatJson(results, io.cwd));
+  else if (format === 'sarif') io.stdout(formatSarif(results, allRuleMeta(), io.cwd, VERSION));
+  else io.stdout(formatText(results, io.cwd));
+
+  const threshold = FAIL_ON[failOn as keyof typeof FAIL_ON];
+  const failing = threshold >= 0 && results.some((r) => r.findings.some((f) => RANK[f.severity] <= threshold && f.ruleId !== 'GA000'));
+  return failing ? 1 : 0;
+}
+
+function loadConfig(file: string, io: Io): Settings | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    io.stderr(`green-ai: cannot read --config ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return null;
+  }
+  const { settings, problems } = parseSettings(raw);
+  for (const problem of problems) io.stderr(`green-ai: ${file}: invalid setting ${problem.key}: ${problem.message}\n`);
+  return settings;
+}
+
+function analyzeFile(parser: Parser, file: string, settings: Settings, io: Io): Finding[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    io.stderr(`green-ai: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return [];
+  }
+  const note = precheck(text, settings);
+  if (note) return [note];
+  const tree = parser.parse(text);
+  if (!tree) return [];
+  try {
+    const outcome = analyzePython(tree, text, file, settings);
+    for (const failure of outcome.failures) {
+      io.stderr(`green-ai: rule ${failure.ruleId} failed on ${file}: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}\n`);
+    }
+    return outcome.findings;
+  } finally {
+    tree.delete();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Code actions for Green AI diagnostics: the rule's quick fixes (preferred only where behaviour is kept),
+ * "suppress on this line" (`# green-ai: ignore[GA201]`), and "disable the rule in settings" (a client command).
+ */
+import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic, type TextEdit } from 'vscode-languageserver';
+import { DIAGNOSTIC_SOURCE, DISABLE_RULE_COMMAND } from '../../../shared/src/protocol';
+import { FILE_NOTE_ID, type Finding } from '../analysis/engine';
+import type { DocumentStore } from '../documents/documentStore';
+import { ruleById } from '../rules';
+import type { DiagnosticsFeature } from './diagnostics';
+
+const SUPPRESSION_COMMENT = /#\s*green-ai:\s*ignore\[([^\]]*)\]/;
+
+export async function provideCodeActions(params: CodeActionParams, documents: DocumentStore, diagnostics: DiagnosticsFeature): Promise<CodeAction[]> {
+  const uri = params.textDocument.uri;
+  const document = documents.get(uri);
+  if (!document) return [];
+  const ours = params.context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && typeof d.code === 'string' && d.code !== FILE_NOTE_ID);
+  if (ours.length === 0) return [];
+  const findings = await diagnostics.current(uri);
+  const wantsQuickFix = !params.context.only || params.context.only.some((kind) => kind.startsWith(CodeActionKind.QuickFix));
+  if (!wantsQuickFix) return [];
+  const actions: CodeAction[] = [];
+  for (const diagnostic of ours) {
+    const ruleId = String(diagnostic.code);
+    const finding = findings.find((f) => f.ruleId === ruleId && samePosition(f, diagnostic));
+    for (const fix of finding?.fixes ?? []) {
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        isPreferred: fix.preferred,
+        edit: { changes: { [uri]: fix.edits } },
+      });
+    }
+    actions.push({
+      title: `Suppress ${ruleId} on this line`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [diagnostic],
+      edit: { changes: { [uri]: [suppressionEdit(document.document.getText(), diagnostic.range.start.line, ruleId)] } },
+    });
+    const slug = ruleById(ruleId)?.meta.slug;
+    actions.push({
+      title: `Disable ${ruleId}${slug ? ` (${slug})` : ''} in settings`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [diagnostic],
+      command: { title: `Disable ${ruleId}`, command: DISABLE_RULE_COMMAND, arguments: [ruleId] },
+    });
+  }
+  return actions;
+}
+
+function samePosition(finding: Finding, diagnostic: Diagnostic): boolean {
+  return finding.range.start.line === diagnostic.range.start.line && finding.range.start.character === diagnostic.range.start.character;
+}
+
+/** Adds the rule to an existing `# green-ai: ignore[...]` on the line, or appends a new comment. */
+export function suppressionEdit(text: string, line: number, ruleId: string): TextEdit {
+  const lines = text.split(/\r?\n/);
+  const content = lines[line] ?? '';
+  const existing = SUPPRESSION_COMMENT.exec(content);
+  if (existing) {
+    const listStart = existing.index + existing[0].indexOf('[') + 1;
+    const listEnd = listStart + existing[1]!.length;
+    const ids = existing[1]!.split(',').map((id) => id.trim()).filter(Boolean);
+    return {
+      range: { start: { line, character: listStart }, end: { line, character: listEnd } },
+      newText: [...ids, ruleId].join(', '),
+    };
+  }
+  return {
+    range: { start: { line, character: content.length }, end: { line, character: content.length } },
+    newText: `  # green-ai: ignore[${ruleId}]`,
+  };
+}
