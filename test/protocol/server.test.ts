@@ -142,7 +142,7 @@ describe('language server over stdio', function () {
     assert.equal(diagnostics.length, 1);
     assert.equal(diagnostics[0]!.code, 'GA000');
     assert.equal(diagnostics[0]!.severity, 3);
-    assert.match(diagnostics[0]!.message, /greenAI\.maxFileSizeMB/);
+    assert.match(String(diagnostics[0]!.message), /greenAI\.maxFileSizeMB/);
   });
 
   it('survives broken Python, binary content and malformed messages, and keeps answering', async () => {

@@ -55,3 +55,25 @@ for (const ruleId of readdirSync(FIXTURES).filter((name) => /^GA\d{3}$/.test(nam
     }
   });
 }
+
+describe('rule registry', () => {
+  it('every registered rule has flagged and clean fixtures', async () => {
+    const { RULES } = await import('../../server/src/rules');
+    for (const rule of RULES) {
+      const files = readdirSync(path.join(FIXTURES, rule.meta.id));
+      assert.ok(files.some((f) => f.startsWith('flagged-')), `${rule.meta.id} needs flagged-*.py fixtures`);
+      assert.ok(files.some((f) => f.startsWith('clean-')), `${rule.meta.id} needs clean-*.py fixtures`);
+    }
+  });
+  it('ids are unique and metadata is complete', async () => {
+    const { RULES } = await import('../../server/src/rules');
+    const ids = RULES.map((r) => r.meta.id);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const { meta } of RULES) {
+      assert.match(meta.id, /^GA\d{3}$/);
+      assert.match(meta.slug, /^[a-z0-9-]+$/);
+      assert.ok(meta.why.length > 80, `${meta.id} explains why`);
+      assert.ok(meta.sources.length > 0 && meta.sources.every((s) => /^https:\/\//.test(s.url) && s.year > 2000), `${meta.id} cites sources`);
+    }
+  });
+});

@@ -16,11 +16,11 @@ interface IgnoreScope {
   rules: Ignore;
 }
 
-export function collectFiles(paths: readonly string[], settings: Settings): FileSelection {
+export function collectFiles(paths: readonly string[], settings: Settings, cwd: string): FileSelection {
   const files = new Set<string>();
   const missing: string[] = [];
   for (const given of paths) {
-    const absolute = path.resolve(given);
+    const absolute = path.resolve(cwd, given);
     if (!existsSync(absolute)) {
       missing.push(given);
       continue;

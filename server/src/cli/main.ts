@@ -88,7 +88,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
 
   const settings = values.config ? loadConfig(values.config, io) : parseSettings(undefined).settings;
   if (!settings) return 2;
-  const selection = collectFiles(paths.length > 0 ? paths : ['.'], settings);
+  const selection = collectFiles(paths.length > 0 ? paths : ['.'], settings, io.cwd);
   if (selection.missing.length > 0) throw new UsageError(`no such file or directory: ${selection.missing.join(', ')}`);
 
   const parser = await createPythonParser();
