@@ -64,6 +64,8 @@ describe('language server over stdio', function () {
   });
 
   it('re-analyses after incremental edits and publishes the new version only', async () => {
+    // A generous quiet period, so that a loaded CI machine still sees the three edits as one burst.
+    settings = { analysisDelayMs: 1000 };
     await session.open(uri, TRAIN, 1);
     await session.diagnosticsFor(uri);
     // Three quick keystrokes: type ", num_workers=4" one piece at a time; only the last version is published.

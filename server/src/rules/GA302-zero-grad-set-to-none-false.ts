@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { removeKeywordArgument } from '../analysis/edits';
-import { calleeMethod, descendantsOfType, enclosingClass, enclosingFunction, firstLineRange, keywordValue } from '../analysis/syntax';
+import { calleeMethod, descendantsOfType, enclosingClass, enclosingFunction, firstLineRange, keywordValue, positionalArguments, rangeOf } from '../analysis/syntax';
 import type { Rule, RuleFinding } from './rule';
 
 export const zeroGradSetToNoneFalse: Rule = {
@@ -25,10 +25,12 @@ export const zeroGradSetToNoneFalse: Rule = {
     const findings: RuleFinding[] = [];
     for (const call of context.calls()) {
       if (calleeMethod(call) !== 'zero_grad') continue;
-      const setToNone = keywordValue(call, 'set_to_none');
+      // set_to_none is the first parameter of both Optimizer.zero_grad and Module.zero_grad.
+      const keyword = keywordValue(call, 'set_to_none');
+      const setToNone = keyword ?? positionalArguments(call)[0] ?? null;
       if (setToNone?.type !== 'false') continue;
       if (readsZeroedGradients(context, call)) continue;
-      const edit = removeKeywordArgument(call, 'set_to_none');
+      const edit = keyword ? removeKeywordArgument(call, 'set_to_none') : { range: rangeOf(setToNone), newText: '' };
       findings.push({
         range: firstLineRange(call, (line) => context.lineText(line)),
         message: 'zero_grad(set_to_none=False) writes zeros into every gradient each step; let gradients be None instead.',
