@@ -1,0 +1,12 @@
+/** Entry point loaded by the extension host (`extensionTestsPath`): runs the mocha suites bundled beside it. */
+import Mocha from 'mocha';
+import { registerExtensionTests } from './extension.test';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false });
+  mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
+  registerExtensionTests();
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} extension test(s) failed`)) : resolve()));
+  });
+}
