@@ -3,6 +3,7 @@
  * Transport (stdio, node IPC, pipe, socket) is chosen from the command line by vscode-languageserver.
  */
 import {
+  CodeLensRefreshRequest,
   createConnection,
   DidChangeConfigurationNotification,
   ProposedFeatures,
@@ -13,6 +14,7 @@ import {
 import { DocumentStore } from './documents/documentStore';
 import { createPythonParser } from './documents/pythonParser';
 import { provideCodeActions } from './features/codeActions';
+import { codeLensesFor } from './features/codeLens';
 import { DiagnosticsFeature } from './features/diagnostics';
 import { hoverFor } from './features/hover';
 import { VERSION } from '../../shared/src/version';
@@ -25,6 +27,7 @@ const workspace = new WorkspaceSettings(connection);
 let documents: DocumentStore | undefined;
 let diagnostics: DiagnosticsFeature | undefined;
 let supportsConfigurationChange = false;
+let supportsCodeLensRefresh = false;
 
 // One bad document or rule must never take the server down: log and keep serving.
 process.on('uncaughtException', (error) => connection.console.error(`Uncaught exception: ${error.stack ?? error.message}`));
@@ -34,6 +37,10 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
   const parser = await createPythonParser();
   documents = new DocumentStore(parser);
   diagnostics = new DiagnosticsFeature(connection, documents, workspace);
+  supportsCodeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  diagnostics.onPublished = () => {
+    if (supportsCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  };
   workspace.supportsConfiguration = params.capabilities.workspace?.configuration === true;
   supportsConfigurationChange = params.capabilities.workspace?.didChangeConfiguration?.dynamicRegistration === true;
   workspace.fallback = params.initializationOptions?.settings;
@@ -43,6 +50,7 @@ connection.onInitialize(async (params: InitializeParams): Promise<InitializeResu
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       hoverProvider: true,
       codeActionProvider: { codeActionKinds: ['quickfix'] },
+      codeLensProvider: { resolveProvider: false },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
     },
     serverInfo: { name: 'green-ai', version: VERSION },
@@ -87,6 +95,12 @@ connection.onDidCloseTextDocument(({ textDocument }) => {
 connection.onHover(async ({ textDocument, position }) => {
   if (!diagnostics) return null;
   return hoverFor(await diagnostics.current(textDocument.uri), position);
+});
+
+connection.onCodeLens(async ({ textDocument }) => {
+  if (!diagnostics) return [];
+  const result = await diagnostics.currentResult(textDocument.uri);
+  return codeLensesFor(textDocument.uri, result?.estimate ?? null);
 });
 
 connection.onCodeAction(async (params) => {

@@ -6,12 +6,35 @@
  * `Settings` where it matters, (4) add a test that changes it and observes the effect.
  */
 import { z } from 'zod';
+import { applyOverrides, loadTables, OverridesSchema, resolveGpu, resolveLocation, type Overrides, type Result } from './carbon/index';
 import { SEVERITIES } from './ruleMeta';
 
 export const RULE_LEVELS = ['off', 'default', ...SEVERITIES] as const;
 export type RuleLevel = (typeof RULE_LEVELS)[number];
 
 const ruleId = z.string().regex(/^GA\d{3}$/, 'expected a rule id such as GA101');
+
+/** Adds the carbon model's problem (with its "did you mean") as the issue when a name does not resolve. */
+function resolvesWith(resolve: (value: string) => Result<unknown>) {
+  return (value: string, context: z.RefinementCtx) => {
+    const result = resolve(value);
+    if (!result.ok) context.addIssue({ code: 'custom', message: result.problems.map((p) => p.message.replace(/\.$/, '')).join('; ') });
+  };
+}
+
+/** Overrides must parse and also apply (known providers, complete new GPU rows); the model's message names the path. */
+function appliesToTables(value: Overrides, context: z.RefinementCtx): void {
+  const tables = loadTables();
+  if (!tables.ok) return;
+  const result = applyOverrides(tables.value, value);
+  if (!result.ok) {
+    for (const problem of result.problems) {
+      const path = (problem.path ?? '').replace(/^overrides\.?/, '');
+      const message = problem.message.replace(/^overrides[^:]*: /, '');
+      context.addIssue({ code: 'custom', message, path: path ? path.split('.') : [] });
+    }
+  }
+}
 
 export const SETTINGS = {
   enable: {
@@ -44,6 +67,29 @@ export const SETTINGS = {
     schema: z.number().int().min(0).max(5000),
     default: 120,
     description: 'Delay after the last keystroke before a document is re-analysed.',
+  },
+  'hardware.gpu': {
+    schema: z.string().min(1).superRefine(resolvesWith((name) => resolveGpu(name))),
+    default: 'A100-SXM4-80GB',
+    description:
+      'Accelerator the training run uses, for the energy and carbon estimate: a name as nvidia-smi prints it or a short one (`H100`, `A100-SXM4-80GB`, `L4`, `TPU v4`). Ambiguous names resolve to a documented default, shown in the estimate.',
+  },
+  'hardware.count': {
+    schema: z.number().int().positive().max(1_000_000),
+    default: 1,
+    description: 'Number of accelerators of the run, unless the script shows it (torchrun/DDP world size).',
+  },
+  location: {
+    schema: z.string().min(1).superRefine(resolvesWith((name) => resolveLocation(name))),
+    default: 'WORLD',
+    description:
+      'Where the run uses electricity, for its grid carbon intensity: an ISO country code (`DE`, `FR`, `US`), a cloud region (`aws:us-east-1`, `gcp:europe-west4`, `azure:westeurope`), or `WORLD` for the world average.',
+  },
+  'carbon.overrides': {
+    schema: OverridesSchema.superRefine(appliesToTables),
+    default: {} as Overrides,
+    description:
+      'Overrides of the carbon model\'s tables, shown as "User override" in the estimate\'s assumptions: `gpus` (patch or add rows), `cpus`, `countries` / `cloudRegions` (gCO2e/kWh), `providers` (`pue`, `wue`), `defaults` (any model default, e.g. `{"gpuUtilisation": 0.7}`) and `mfu` (per precision). See docs/estimates.md.',
   },
 } as const;
 
@@ -78,7 +124,7 @@ export function parseSettings(raw: unknown): { settings: Settings; problems: Set
   }
   const input = raw as Record<string, unknown>;
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    const value = input[key];
+    const value = settingValue(input, key);
     if (value === undefined || value === null) continue;
     if (key === 'rules') {
       settings.rules = parseRuleLevels(value, problems);
@@ -88,13 +134,28 @@ export function parseSettings(raw: unknown): { settings: Settings; problems: Set
     if (result.success) {
       (settings as Record<SettingKey, unknown>)[key] = result.data;
     } else {
+      const path = result.error.issues[0]?.path ?? [];
       problems.push({
-        key: `${SETTINGS_SECTION}.${key}`,
+        key: [SETTINGS_SECTION, key, ...path.map(String)].join('.'),
         message: `${describeIssue(result.error)}; using the default ${JSON.stringify(SETTINGS[key].default)}`,
       });
     }
   }
   return { settings, problems };
+}
+
+/**
+ * A key's raw value. Dotted keys (`hardware.gpu`) come flat from a settings file or initializationOptions,
+ * and nested (`{hardware: {gpu}}`) from VS Code's workspace/configuration; both are read, the flat one first.
+ */
+function settingValue(input: Record<string, unknown>, key: string): unknown {
+  if (key in input) return input[key];
+  let current: unknown = input;
+  for (const part of key.split('.')) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
 }
 
 function parseRuleLevels(value: unknown, problems: SettingProblem[]): Record<string, RuleLevel> {
@@ -121,10 +182,7 @@ function parseRuleLevels(value: unknown, problems: SettingProblem[]): Record<str
 }
 
 function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid value';
-  const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  return `${issue.message}${where}`;
+  return error.issues[0]?.message ?? 'invalid value';
 }
 
 /** JSON schema of each setting, for package.json's contributes.configuration. */

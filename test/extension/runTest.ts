@@ -4,13 +4,11 @@
  * no network), it says so in one line and exits 0, so that `npm test` still runs everything else.
  */
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
-import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bundleExtensionSuite, ROOT } from './bundle';
 
-const ROOT = path.join(__dirname, '..', '..');
-const OUT = path.join(ROOT, 'build', 'extension-tests');
 const VSCODE_VERSION = '1.100.0';
 
 async function main(): Promise<number> {
@@ -18,16 +16,7 @@ async function main(): Promise<number> {
     console.error('test:vscode: dist/ is missing; run `npm run build` first');
     return 1;
   }
-  await esbuild.build({
-    entryPoints: [path.join(__dirname, 'suite', 'index.ts')],
-    outfile: path.join(OUT, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'mocha'],
-    logLevel: 'warning',
-  });
+  const suite = await bundleExtensionSuite();
 
   let executable = process.env.VSCODE_EXECUTABLE_PATH;
   if (executable && !existsSync(executable)) {
@@ -50,7 +39,7 @@ async function main(): Promise<number> {
     await runTests({
       vscodeExecutablePath: executable,
       extensionDevelopmentPath: ROOT,
-      extensionTestsPath: path.join(OUT, 'index.js'),
+      extensionTestsPath: suite,
       launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
     });
     return 0;

@@ -12,6 +12,7 @@ import { ImportTable } from './imports';
 import { calleeMethod, calleeName, descendantsOfType, positionalArguments, receiverOf } from './syntax';
 import { findStepLoops, type StepLoop } from './trainingLoop';
 import { ValueResolver } from './values';
+import { extractRun, type RunFacts } from '../estimates/extract';
 
 function lazy<T>(compute: () => T): () => T {
   let cached: { value: T } | undefined;
@@ -43,6 +44,8 @@ export class AnalysisContext {
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.root));
   readonly gradMode = lazy(() => new GradMode(this.calls()));
   readonly frameworks = lazy((): Set<Framework> => detectFrameworks(this.calls(), this.imports()));
+  /** The training run the script describes (model, data, epochs, precision…), for the estimate and the savings. */
+  readonly runFacts = lazy((): RunFacts => extractRun(this));
 
   usesTorch(): boolean {
     return this.imports().importsModule('torch');

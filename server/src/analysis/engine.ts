@@ -8,9 +8,10 @@ import type { Tree } from 'web-tree-sitter';
 import type { Severity } from '../../../shared/src/ruleMeta';
 import type { Settings } from '../../../shared/src/settings';
 import { RULES } from '../rules';
-import type { Fix, RelatedLocation, Rule } from '../rules/rule';
+import type { CostEffect, Fix, RelatedLocation, Rule } from '../rules/rule';
+import { estimateScript, savingOf, type FindingSaving, type ScriptEstimate } from '../estimates/estimate';
 import { AnalysisContext } from './context';
-import { descendantsOfType } from './syntax';
+import { descendantsOfType, rangeOf } from './syntax';
 
 export interface Finding {
   /** A rule id (`GA201`), or `GA000` for notes about the file itself (too large, binary). */
@@ -20,6 +21,8 @@ export interface Finding {
   message: string;
   fixes: Fix[];
   related: RelatedLocation[];
+  /** The estimated saving of the fix on this script's run (also appended to the message); absent when no run could be estimated. */
+  saving?: FindingSaving;
 }
 
 export interface RuleFailure {
@@ -31,6 +34,13 @@ export interface RuleFailure {
 export interface AnalysisOutcome {
   findings: Finding[];
   failures: RuleFailure[];
+  /** The estimate of the run the script describes (null when it does not train, or estimates are not wanted). */
+  estimate: ScriptEstimate | null;
+}
+
+export interface AnalysisOptions {
+  /** Extract the run and estimate it and each finding's saving (default true). */
+  estimates?: boolean;
 }
 
 export const FILE_NOTE_ID = 'GA000';
@@ -69,27 +79,52 @@ export function effectiveSeverity(rule: Rule, settings: Settings): Severity | nu
   return level;
 }
 
-export function analyzePython(tree: Tree, text: string, uri: string, settings: Settings, rules: readonly Rule[] = RULES): AnalysisOutcome {
+export function analyzePython(
+  tree: Tree,
+  text: string,
+  uri: string,
+  settings: Settings,
+  rules: readonly Rule[] = RULES,
+  options: AnalysisOptions = {},
+): AnalysisOutcome {
   const context = new AnalysisContext(tree, text, uri);
   const findings: Finding[] = [];
+  const effects = new Map<Finding, CostEffect>();
   const failures: RuleFailure[] = [];
   for (const rule of rules) {
     const severity = effectiveSeverity(rule, settings);
     if (!severity) continue;
     try {
       for (const finding of rule.check(context)) {
-        findings.push({ ruleId: rule.meta.id, severity, range: finding.range, message: finding.message, fixes: finding.fixes ?? [], related: finding.related ?? [] });
+        const result: Finding = { ruleId: rule.meta.id, severity, range: finding.range, message: finding.message, fixes: finding.fixes ?? [], related: finding.related ?? [] };
+        findings.push(result);
+        if (finding.effect) effects.set(result, finding.effect);
       }
     } catch (error) {
       failures.push({ ruleId: rule.meta.id, uri, error });
     }
   }
   const suppressed = suppressionsOf(context);
+  const kept = findings.filter((finding) => !isSuppressed(suppressed, finding));
+  let estimate: ScriptEstimate | null = null;
+  if (options.estimates !== false) {
+    try {
+      const facts = context.runFacts();
+      estimate = estimateScript(facts, facts.entry ? rangeOf(facts.entry) : null, settings, kept.flatMap((f) => effects.get(f) ?? []));
+      for (const finding of kept) {
+        const saving = savingOf(estimate, effects.get(finding));
+        if (!saving) continue;
+        finding.saving = saving;
+        finding.message = `${finding.message} ${saving.text}.`;
+      }
+    } catch (error) {
+      failures.push({ ruleId: 'estimate', uri, error });
+    }
+  }
   return {
-    findings: findings
-      .filter((finding) => !isSuppressed(suppressed, finding))
-      .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId)),
+    findings: kept.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId)),
     failures,
+    estimate,
   };
 }
 

@@ -12,12 +12,14 @@ import { VERSION } from '../../../shared/src/version';
 import { analyzePython, precheck, type Finding } from '../analysis/engine';
 import { createPythonParser } from '../documents/pythonParser';
 import { allRuleMeta } from '../rules';
+import { estimateCommand } from './estimate';
 import { collectFiles } from './files';
 import { formatJson, formatSarif, formatText, type FileFindings } from './report';
 
 export const USAGE = `Usage: green-ai check [paths...] [options]
+       green-ai estimate [FILE...] [options]   (green-ai estimate --help for its options)
 
-Finds energy-wasting patterns in ML training scripts.
+Finds energy-wasting patterns in ML training scripts; \`estimate\` estimates a run's energy, CO2e and water.
 
 Options:
   --format text|json|sarif        output format (default: text)
@@ -54,6 +56,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function run(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'estimate') return estimateCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({

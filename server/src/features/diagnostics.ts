@@ -7,6 +7,7 @@ import { DiagnosticSeverity, type Connection, type Diagnostic } from 'vscode-lan
 import { DIAGNOSTIC_SOURCE, STATUS_NOTIFICATION, type StatusParams } from '../../../shared/src/protocol';
 import { docsUrlFor, type Severity } from '../../../shared/src/ruleMeta';
 import { analyzePython, FILE_NOTE_ID, precheck, type Finding } from '../analysis/engine';
+import type { ScriptEstimate } from '../estimates/estimate';
 import type { DocumentStore } from '../documents/documentStore';
 import { ruleById } from '../rules';
 import type { WorkspaceSettings } from '../workspace';
@@ -14,6 +15,8 @@ import type { WorkspaceSettings } from '../workspace';
 export interface AnalysisResult {
   version: number;
   findings: Finding[];
+  /** The estimate of the run the document describes, for the code lens (null when it does not train). */
+  estimate: ScriptEstimate | null;
 }
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
@@ -42,6 +45,8 @@ export function toDiagnostic(uri: string, finding: Finding): Diagnostic {
 export class DiagnosticsFeature {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly results = new Map<string, AnalysisResult>();
+  /** Called after each publish (the server asks clients to refresh code lenses). */
+  onPublished: ((uri: string) => void) | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -78,11 +83,16 @@ export class DiagnosticsFeature {
 
   /** Findings for the document's current version, analysing now if the cached ones are stale. */
   async current(uri: string): Promise<Finding[]> {
+    return (await this.currentResult(uri))?.findings ?? [];
+  }
+
+  /** The whole result (findings and estimate) for the document's current version. */
+  async currentResult(uri: string): Promise<AnalysisResult | undefined> {
     const document = this.documents.get(uri);
-    if (!document) return [];
+    if (!document) return undefined;
     const cached = this.results.get(uri);
-    if (cached && cached.version === document.version) return cached.findings;
-    return (await this.analyze(uri))?.findings ?? [];
+    if (cached && cached.version === document.version) return cached;
+    return this.analyze(uri);
   }
 
   private async publish(uri: string): Promise<void> {
@@ -94,6 +104,7 @@ export class DiagnosticsFeature {
       version: result.version,
       diagnostics: result.findings.map((finding) => toDiagnostic(uri, finding)),
     });
+    this.onPublished?.(uri);
   }
 
   private async analyze(uri: string): Promise<AnalysisResult | undefined> {
@@ -102,7 +113,7 @@ export class DiagnosticsFeature {
     if (!document) return undefined;
     const version = document.version;
     if (!settings.enable || !this.workspace.isSelected(uri, settings)) {
-      const empty = { version, findings: [] };
+      const empty = { version, findings: [], estimate: null };
       this.results.set(uri, empty);
       return empty;
     }
@@ -110,6 +121,7 @@ export class DiagnosticsFeature {
     const text = document.document.getText();
     const note = precheck(text, settings);
     let findings: Finding[];
+    let estimate: ScriptEstimate | null = null;
     if (note) {
       findings = [note];
     } else {
@@ -120,13 +132,14 @@ export class DiagnosticsFeature {
           this.connection.console.error(`Rule ${failure.ruleId} failed on ${failure.uri}: ${detail}`);
         }
         findings = outcome.findings;
+        estimate = outcome.estimate;
       } catch (error) {
         this.connection.console.error(`Analysis of ${uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
         this.sendStatus({ state: 'error', uri, message: 'analysis failed; see the Green AI output' });
         return undefined;
       }
     }
-    const result = { version, findings };
+    const result = { version, findings, estimate };
     this.results.set(uri, result);
     this.sendStatus({ state: 'ready', uri, durationMs: performance.now() - started, findings: findings.filter((f) => f.ruleId !== FILE_NOTE_ID).length });
     return result;

@@ -49,6 +49,7 @@ function checkHandWrittenLoops(context: AnalysisContext): RuleFinding[] {
       message: 'This GPU training loop runs in full fp32: no autocast, GradScaler or half-precision model. Mixed precision (bf16) typically trains 2–3× faster on Tensor-Core GPUs.',
       fixes: fix ? [fix] : [],
       related: gpu.first ? [{ range: rangeOf(gpu.first), message: 'the script uses a GPU here' }] : [],
+      effect: { kind: 'precision', to: 'bf16', label: 'bf16 autocast' },
     });
   }
   return findings;
@@ -148,6 +149,7 @@ function checkHuggingFaceArguments(context: AnalysisContext): RuleFinding[] {
       range: firstLineRange(call, (line) => context.lineText(line)),
       message: `${name} has neither bf16 nor fp16 enabled: the Trainer will run in full fp32. Mixed precision typically trains 2–3× faster on Tensor-Core GPUs.`,
       fixes: edit ? [{ title: 'Set bf16=True (changes numerics: mixed precision; needs Ampere or newer)', preferred: false, edits: [edit] }] : [],
+      effect: { kind: 'precision', to: 'bf16', label: 'bf16=True' },
     });
   }
   return findings;
@@ -180,6 +182,7 @@ function checkLightningTrainers(context: AnalysisContext): RuleFinding[] {
       range: firstLineRange(call, (line) => context.lineText(line)),
       message: 'This Lightning run on a GPU uses full 32-bit precision (the default). precision="bf16-mixed" typically trains 2–3× faster on Tensor-Core GPUs.',
       fixes: edit ? [{ title: 'Set precision="bf16-mixed" (changes numerics: mixed precision; needs Ampere or newer)', preferred: false, edits: [edit] }] : [],
+      effect: { kind: 'precision', to: 'bf16', label: 'precision="bf16-mixed"' },
     });
   }
   return findings;

@@ -3,9 +3,13 @@ import { huggingFaceArgumentCalls } from '../analysis/frameworks';
 import { DATALOADER_POSITIONS, datasetIsOnDevice, torchDataLoaderCalls } from '../analysis/dataLoaders';
 import { addKeywordArgument, ensureImport, replaceKeywordValue } from '../analysis/edits';
 import { firstLineRange, keywordArgument } from '../analysis/syntax';
+import { isEvaluationLoader } from '../estimates/extract';
+import type { CostEffect } from './rule';
 import type { Rule, RuleFinding } from './rule';
 
 const WORKERS_EXPRESSION = 'min(8, os.cpu_count() or 1)';
+/** Worker processes remove the input stall of the training loader (savings-factors.json). */
+const EFFECT: CostEffect = { kind: 'slowdown', factor: 'dataloader-single-process-stall', label: 'worker processes' };
 
 export const dataloaderNumWorkers: Rule = {
   meta: {
@@ -51,6 +55,7 @@ export const dataloaderNumWorkers: Rule = {
         fixes: edit
           ? [{ title: `Set num_workers=${WORKERS_EXPRESSION}`, preferred: false, edits: importOs ? [importOs, edit] : [edit] }]
           : [],
+        ...(isEvaluationLoader(call) ? {} : { effect: EFFECT }),
       });
     }
     findings.push(...checkTrainingArguments(context));
@@ -79,6 +84,7 @@ function checkTrainingArguments(context: AnalysisContext): RuleFinding[] {
       range: firstLineRange(call, (line) => context.lineText(line)),
       message: 'The Trainer\'s DataLoaders use dataloader_num_workers=0 (the default): batches are loaded in the training process while the GPU waits.',
       fixes: edit ? [{ title: `Set dataloader_num_workers=${WORKERS_EXPRESSION}`, preferred: false, edits: importOs ? [importOs, edit] : [edit] }] : [],
+      effect: EFFECT,
     });
   }
   return findings;

@@ -1,6 +1,7 @@
 import { DATALOADER_POSITIONS, datasetIsOnDevice, torchDataLoaderCalls } from '../analysis/dataLoaders';
 import { addKeywordArgument, replaceKeywordValue } from '../analysis/edits';
 import { firstLineRange, keywordArgument, rangeOf } from '../analysis/syntax';
+import { isEvaluationLoader } from '../estimates/extract';
 import type { Rule, RuleFinding } from './rule';
 
 export const dataloaderPinMemory: Rule = {
@@ -46,6 +47,7 @@ export const dataloaderPinMemory: Rule = {
             : 'DataLoader feeds a GPU with pin_memory=False: every host-to-device copy of a batch is slower and blocks.',
         fixes: edit ? [{ title: 'Set pin_memory=True', preferred: true, edits: [edit] }] : [],
         related: gpu.first ? [{ range: rangeOf(gpu.first), message: 'the script uses a GPU here' }] : [],
+        ...(isEvaluationLoader(call) ? {} : { effect: { kind: 'slowdown' as const, factor: 'dataloader-pageable-copy-stall', label: 'pin_memory=True' } }),
       });
     }
     return findings;

@@ -60,6 +60,7 @@ function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string
     range: firstLineRange(first, (line) => context.lineText(line)),
     message: `${model}.eval() is followed by forward passes with autograd on: activations are kept for a backward pass that never comes. Wrap the evaluation in torch.no_grad().`,
     fixes,
+    effect: { kind: 'slowdown', factor: 'eval-autograd-overhead', label: 'torch.no_grad() evaluation' },
   };
 }
 

@@ -2,6 +2,9 @@
 import type { Range, TextEdit } from 'vscode-languageserver-types';
 import type { RuleMeta } from '../../../shared/src/ruleMeta';
 import type { AnalysisContext } from '../analysis/context';
+import type { CostEffect } from '../estimates/estimate';
+
+export type { CostEffect };
 
 export interface Fix {
   title: string;
@@ -20,6 +23,8 @@ export interface RuleFinding {
   message: string;
   fixes?: Fix[];
   related?: RelatedLocation[];
+  /** What the fix changes in the training run, so that its saving can be estimated (GA101, GA201, GA202, GA301). */
+  effect?: CostEffect;
 }
 
 export interface Rule {

@@ -64,3 +64,15 @@ export function didYouMean(suggestions: readonly string[]): string {
 export function plainKey(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '');
 }
+
+/** Hub names (models, datasets): case and surrounding space go; dots, dashes and slashes stay (`qwen2.5-7b`, `glue/sst2`). */
+export function hubKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+/** The keys a hub name may be known by: as written, and without its owner (`google-bert/bert-base-uncased` → `bert-base-uncased`). */
+export function hubKeys(name: string): string[] {
+  const key = hubKey(name);
+  const slash = key.indexOf('/');
+  return slash > 0 ? [key, key.slice(slash + 1)] : [key];
+}

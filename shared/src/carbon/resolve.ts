@@ -1,6 +1,6 @@
 /** Resolves the names people and tools write (accelerators, CPUs, places, models) to table rows. */
-import { compactName, didYouMean, plainKey, regionKey, suggest } from './names';
-import type { CloudRegionRow, CountryRow, CpuRow, DeviceClass, GpuRow, ProviderRow, Result, Tables, VisionModelRow } from './schemas';
+import { compactName, didYouMean, hubKey, hubKeys, plainKey, regionKey, suggest } from './names';
+import type { CloudRegionRow, CountryRow, CpuRow, DatasetRow, DeviceClass, GpuRow, LanguageModelRow, ProviderRow, Result, Tables, VisionModelRow } from './schemas';
 import { loadTables } from './tables';
 
 export interface ResolvedGpu {
@@ -226,6 +226,43 @@ export function resolveVisionModel(name: string, tables?: Tables): Result<Vision
           suggestions,
         },
       ],
+    };
+  });
+}
+
+/** Finds a row by hub name, with or without the owner prefix; null when no row has the name. */
+function findHubRow<T extends { id: string; aliases: string[] }>(rows: readonly T[], name: string): T | null {
+  for (const key of hubKeys(name)) {
+    const row = rows.find((r) => [r.id, ...r.aliases].some((n) => hubKeys(n).includes(key)));
+    if (row) return row;
+  }
+  return null;
+}
+
+/** A pretrained checkpoint by hub name (`bert-base-uncased`, `meta-llama/Llama-2-7b-hf`) → its parameter count. */
+export function resolveLanguageModel(name: string, tables?: Tables): Result<LanguageModelRow> {
+  return withTables<LanguageModelRow>(tables, (t) => {
+    const row = findHubRow(t.languageModels.rows, name);
+    if (row) return { ok: true, value: row };
+    const key = hubKeys(name).at(-1) ?? hubKey(name);
+    const suggestions = suggest(key, t.languageModels.rows.flatMap((r) => [r.id, ...r.aliases].map((n) => [hubKeys(n).at(-1) ?? n, r.id] as [string, string])));
+    return {
+      ok: false,
+      problems: [{ code: 'unknown-model', path: 'compute.parameters', message: `unknown checkpoint "${name}"${didYouMean(suggestions)}: give its parameter count`, suggestions }],
+    };
+  });
+}
+
+/** A dataset by hub name and configuration (`glue/sst2`, `imdb`, `mnist`) → its training-split size. */
+export function resolveDataset(name: string, tables?: Tables): Result<DatasetRow> {
+  return withTables<DatasetRow>(tables, (t) => {
+    const row = findHubRow(t.datasets.rows, name);
+    if (row) return { ok: true, value: row };
+    const key = hubKeys(name).at(-1) ?? hubKey(name);
+    const suggestions = suggest(key, t.datasets.rows.flatMap((r) => [r.id, ...r.aliases].map((n) => [hubKey(n), r.id] as [string, string])));
+    return {
+      ok: false,
+      problems: [{ code: 'unknown-dataset', path: 'dataset', message: `unknown dataset "${name}"${didYouMean(suggestions)}: give the number of training samples`, suggestions }],
     };
   });
 }

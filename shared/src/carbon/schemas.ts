@@ -235,6 +235,81 @@ export const EquivalentTableSchema = z.strictObject({
   rows: z.array(EquivalentRowSchema).min(1),
 });
 
+/** Ids of the extraction tables: hub and dataset names keep their dots and slashes (`qwen2.5-7b`, `glue/sst2`). */
+const nameId = z.string().regex(/^[a-z0-9][a-z0-9_./-]*$/, 'expected a lower-case id of letters, digits, -, _, . and /');
+
+export const LanguageModelRowSchema = z.strictObject({
+  id: nameId,
+  /** Total parameter count (dense). */
+  parameters: z.number().positive(),
+  aliases,
+  note: z.string().optional(),
+  source: TableSourceSchema,
+  year: YearSchema,
+});
+export const LanguageModelTableSchema = z.strictObject({
+  table: z.literal('language-models'),
+  description: z.string(),
+  rows: z.array(LanguageModelRowSchema).min(1),
+});
+
+export const DatasetRowSchema = z.strictObject({
+  id: nameId,
+  /** Examples in the training split. */
+  trainExamples: z.number().int().positive(),
+  /** Tokens in the training split, where the source counts them (language-modelling corpora). */
+  trainTokens: z.number().int().positive().optional(),
+  /** Side of the (square) images in pixels, where every image has the same size. */
+  imageResolution: z.number().int().positive().optional(),
+  aliases,
+  note: z.string().optional(),
+  source: TableSourceSchema,
+  year: YearSchema,
+});
+export const DatasetTableSchema = z.strictObject({
+  table: z.literal('datasets'),
+  description: z.string(),
+  rows: z.array(DatasetRowSchema).min(1),
+});
+
+export const TRAINING_FRAMEWORKS = ['transformers', 'lightning', 'torch'] as const;
+export const TrainingDefaultRowSchema = z.strictObject({
+  framework: z.enum(TRAINING_FRAMEWORKS),
+  key: z.string().min(1),
+  value: z.number().positive(),
+  note: z.string().optional(),
+  source: TableSourceSchema,
+  year: YearSchema,
+});
+export const TrainingDefaultTableSchema = z.strictObject({
+  table: z.literal('training-defaults'),
+  description: z.string(),
+  rows: z.array(TrainingDefaultRowSchema).min(1),
+});
+
+export const SavingsFactorRowSchema = z
+  .strictObject({
+    id,
+    /** The rule whose fix the factor describes. */
+    rule: z.string().regex(/^GA\d{3}$/),
+    /** Share of the run's device time that the fix removes. */
+    value: z.number().gt(0).lt(1),
+    low: z.number().gt(0).lt(1),
+    high: z.number().gt(0).lt(1),
+    unit: z.string().min(1),
+    description: z.string().min(1),
+    note: z.string().optional(),
+    source: TableSourceSchema,
+    rangeSource: TableSourceSchema.optional(),
+    year: YearSchema,
+  })
+  .refine((row) => row.low <= row.value && row.value <= row.high, 'expected low ≤ value ≤ high');
+export const SavingsFactorTableSchema = z.strictObject({
+  table: z.literal('savings-factors'),
+  description: z.string(),
+  rows: z.array(SavingsFactorRowSchema).min(1),
+});
+
 /** The table files, by the name the model uses for each. */
 export const TABLE_SCHEMAS = {
   gpus: GpuTableSchema,
@@ -246,6 +321,10 @@ export const TABLE_SCHEMAS = {
   mfu: MfuTableSchema,
   visionModels: VisionModelTableSchema,
   equivalents: EquivalentTableSchema,
+  languageModels: LanguageModelTableSchema,
+  datasets: DatasetTableSchema,
+  trainingDefaults: TrainingDefaultTableSchema,
+  savingsFactors: SavingsFactorTableSchema,
 } as const;
 export type TableName = keyof typeof TABLE_SCHEMAS;
 
@@ -259,6 +338,10 @@ export const TABLE_FILES: Record<TableName, string> = {
   mfu: 'shared/data/mfu.json',
   visionModels: 'shared/data/vision-models.json',
   equivalents: 'shared/data/equivalents.json',
+  languageModels: 'shared/data/language-models.json',
+  datasets: 'shared/data/datasets.json',
+  trainingDefaults: 'shared/data/training-defaults.json',
+  savingsFactors: 'shared/data/savings-factors.json',
 };
 
 // Row types as the model sees them: shipped rows, plus rows from user overrides, whose provenance is
@@ -283,6 +366,10 @@ export type DefaultRow = WithProvenance<z.infer<typeof DefaultRowSchema>>;
 export type MfuRow = WithProvenance<z.infer<typeof MfuRowSchema>>;
 export type VisionModelRow = WithProvenance<z.infer<typeof VisionModelRowSchema>>;
 export type EquivalentRow = WithProvenance<z.infer<typeof EquivalentRowSchema>>;
+export type LanguageModelRow = z.infer<typeof LanguageModelRowSchema>;
+export type DatasetRow = z.infer<typeof DatasetRowSchema>;
+export type TrainingDefaultRow = z.infer<typeof TrainingDefaultRowSchema>;
+export type SavingsFactorRow = z.infer<typeof SavingsFactorRowSchema>;
 
 /** All tables, validated. Build with `loadTables()` (shipped) and `applyOverrides()` (user settings). */
 export interface Tables {
@@ -295,6 +382,10 @@ export interface Tables {
   mfu: { rows: MfuRow[] };
   visionModels: { rows: VisionModelRow[] };
   equivalents: { rows: EquivalentRow[] };
+  languageModels: { rows: LanguageModelRow[] };
+  datasets: { rows: DatasetRow[] };
+  trainingDefaults: { rows: TrainingDefaultRow[] };
+  savingsFactors: { rows: SavingsFactorRow[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +399,7 @@ export type ProblemCode =
   | 'unknown-cpu'
   | 'unknown-location'
   | 'unknown-model'
+  | 'unknown-dataset'
   | 'missing-data';
 
 /** What went wrong, naming the thing that is wrong (table and row, input key, name) and what to do. */

@@ -12,7 +12,11 @@ import gpusJson from '../../data/gpus.json';
 import mfuJson from '../../data/mfu.json';
 import providersJson from '../../data/providers.json';
 import visionModelsJson from '../../data/vision-models.json';
-import { compactName, plainKey, regionKey } from './names';
+import languageModelsJson from '../../data/language-models.json';
+import datasetsJson from '../../data/datasets.json';
+import trainingDefaultsJson from '../../data/training-defaults.json';
+import savingsFactorsJson from '../../data/savings-factors.json';
+import { compactName, hubKey, plainKey, regionKey } from './names';
 import {
   DEFAULT_KEYS,
   DEVICE_CLASSES,
@@ -43,6 +47,10 @@ export const RAW_TABLES: Record<TableName, unknown> = {
   mfu: mfuJson,
   visionModels: visionModelsJson,
   equivalents: equivalentsJson,
+  languageModels: languageModelsJson,
+  datasets: datasetsJson,
+  trainingDefaults: trainingDefaultsJson,
+  savingsFactors: savingsFactorsJson,
 };
 
 /** Validates raw table contents (the shipped JSON, or a test's copy) and checks them across rows. */
@@ -160,6 +168,22 @@ export function checkTables(tables: Tables): CarbonProblem[] {
   uniqueKeys(
     tables.equivalents.rows.map((row) => [row.id, row.id] as const),
     (msg) => bad('equivalents', msg),
+  );
+  uniqueKeys(
+    tables.languageModels.rows.flatMap((row) => [row.id, ...row.aliases].map((name) => [hubKey(name), row.id] as const)),
+    (msg) => bad('languageModels', msg),
+  );
+  uniqueKeys(
+    tables.datasets.rows.flatMap((row) => [row.id, ...row.aliases].map((name) => [hubKey(name), row.id] as const)),
+    (msg) => bad('datasets', msg),
+  );
+  uniqueKeys(
+    tables.trainingDefaults.rows.map((row) => [`${row.framework}.${row.key}`, `${row.framework}.${row.key}:${row.value}`] as const),
+    (msg) => bad('trainingDefaults', msg),
+  );
+  uniqueKeys(
+    tables.savingsFactors.rows.map((row) => [row.id, `${row.id}/${row.rule}`] as const),
+    (msg) => bad('savingsFactors', msg),
   );
   return problems;
 }

@@ -1,0 +1,119 @@
+// What a user does in the VS Code workbench, as Playwright steps with deadlines (no fixed sleeps).
+// Selectors are VS Code 1.100's DOM (code-server 4.100.3); keep them here so a VS Code update touches one file.
+import type { Locator, Page } from "playwright-core";
+
+const EDITOR = ".editor-instance .monaco-editor";
+
+/** Opens a workspace file with Quick Open (Ctrl+P) and waits until its editor has focus. */
+export async function openFile(page: Page, fileName: string): Promise<Locator> {
+  const editor = page.locator(`${EDITOR}[data-uri$="/${fileName}"]`);
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(fileName);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: fileName }).first().waitFor({ state: "visible" });
+  await page.keyboard.press("Enter");
+  await editor.locator(".view-lines").waitFor({ state: "visible" });
+  await page.locator(`${EDITOR}.focused`).waitFor({ state: "visible" });
+  return editor;
+}
+
+/** Opens the Problems panel (Ctrl+Shift+M, unless already visible: the key toggles it) and returns its rows. */
+export async function showProblems(page: Page): Promise<Locator> {
+  const panel = page.locator(".markers-panel");
+  if (!(await panel.isVisible())) await page.keyboard.press("Control+Shift+M");
+  await panel.waitFor({ state: "visible" });
+  return panel.locator(".monaco-list-row");
+}
+
+/** Waits until the Problems panel has a row containing each of `needles`; returns all rows' text. */
+export async function waitForProblems(page: Page, needles: string[], timeoutMs: number): Promise<string[]> {
+  const rows = await showProblems(page);
+  const texts = async () => (await rows.allTextContents()).map((text) => text.replace(/\s+/g, " ").trim());
+  const deadline = Date.now() + timeoutMs;
+  for (const needle of needles) {
+    try {
+      await rows.filter({ hasText: needle }).first().waitFor({ state: "visible", timeout: Math.max(1, deadline - Date.now()) });
+    } catch {
+      throw new Error(`Problems panel did not list ${needle} within ${timeoutMs} ms; rows:\n  ${(await texts()).join("\n  ") || "(none)"}`);
+    }
+  }
+  return texts();
+}
+
+/** Waits until no Problems panel row contains `needle` (e.g. after a fix, once the server has re-analysed). */
+export async function waitForProblemGone(page: Page, needle: string, timeoutMs: number): Promise<void> {
+  const rows = await showProblems(page);
+  try {
+    await rows.filter({ hasText: needle }).first().waitFor({ state: "detached", timeout: timeoutMs });
+  } catch {
+    const texts = (await rows.allTextContents()).map((text) => text.replace(/\s+/g, " ").trim());
+    throw new Error(`Problems panel still lists ${needle} after ${timeoutMs} ms; rows:\n  ${texts.join("\n  ")}`);
+  }
+}
+
+/** Moves the cursor with Go to Line (Ctrl+G); line and column are 1-based. */
+export async function goTo(page: Page, line: number, column: number): Promise<void> {
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget .quick-input-box input");
+  await input.waitFor({ state: "visible" });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press("Enter");
+  await input.waitFor({ state: "hidden" });
+  await page.locator(`${EDITOR}.focused`).waitFor({ state: "visible" });
+}
+
+/** The rendered line of the editor whose text contains `text` (must be on screen). */
+export function viewLine(editor: Locator, text: string): Locator {
+  return editor.locator(".view-lines .view-line", { hasText: text }).first();
+}
+
+/** Hovers the mouse over the first token `token` on the line containing `lineText`; returns the hover's text. */
+export async function hoverText(page: Page, editor: Locator, lineText: string, token: string, expected: string): Promise<string> {
+  const span = viewLine(editor, lineText).locator("span span", { hasText: token }).first();
+  const hover = page.locator(".monaco-hover:not(.hidden)", { hasText: expected }).first();
+  await span.hover();
+  try {
+    await hover.waitFor({ state: "visible", timeout: 5_000 });
+  } catch {
+    // The hover opens on mouse *move*; nudge once and wait again before giving up.
+    const box = await span.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2 + 3, box.y + box.height / 2);
+    await hover.waitFor({ state: "visible" });
+  }
+  return ((await page.locator(".monaco-hover:not(.hidden)").allTextContents()).join("\n")).replace(/\s+/g, " ");
+}
+
+/**
+ * Opens Quick Fix (Ctrl+.) at the cursor and applies the first action whose title contains `titlePart`.
+ * Chosen with the keyboard: while the menu is open VS Code lays a pointer-blocking layer over the page.
+ */
+export async function applyQuickFix(page: Page, titlePart: string): Promise<void> {
+  await page.keyboard.press("Control+Period");
+  const actions = page.locator(".action-widget .monaco-list-row.action");
+  await actions.first().waitFor({ state: "visible" });
+  const titles = (await actions.evaluateAll((rows) => rows.map((row) => row.getAttribute("aria-label") ?? ""))) as string[];
+  const index = titles.findIndex((title) => title.includes(titlePart));
+  if (index < 0) throw new Error(`no quick fix title contains ${JSON.stringify(titlePart)}; offered: ${titles.join(" | ") || "(none)"}`);
+  const target = actions.nth(index);
+  for (let step = 0; step <= titles.length && !(await target.evaluate((row) => row.classList.contains("focused"))); step++) {
+    await page.keyboard.press("ArrowDown");
+  }
+  if (!(await target.evaluate((row) => row.classList.contains("focused")))) throw new Error(`could not focus the quick fix ${titles[index]}`);
+  await page.keyboard.press("Enter");
+  await page.locator(".action-widget").first().waitFor({ state: "hidden" });
+}
+
+/** The status bar item whose text contains `text`. */
+export function statusBarItem(page: Page, text: string): Locator {
+  return page.locator(".part.statusbar .statusbar-item", { hasText: text }).first();
+}
+
+/** The workspace trust indicator that VS Code shows in restricted mode. */
+export function restrictedModeIndicator(page: Page): Locator {
+  return page.locator(".part.statusbar .statusbar-item", { hasText: "Restricted Mode" }).first();
+}
+
+export async function saveActiveEditor(page: Page): Promise<void> {
+  await page.keyboard.press("Control+S");
+}
