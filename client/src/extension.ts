@@ -12,8 +12,9 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { DISABLE_RULE_COMMAND, STATUS_NOTIFICATION, statusParams } from '../../shared/src/protocol';
+import { DISABLE_RULE_COMMAND, SHOW_ESTIMATE_COMMAND, STATUS_NOTIFICATION, statusParams } from '../../shared/src/protocol';
 import { disableRule } from './features/disableRule';
+import { EstimateDetail } from './features/estimateDetail';
 import { StatusItem } from './features/statusItem';
 
 const MAX_RESTARTS = 4;
@@ -24,7 +25,8 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Green AI', { log: true });
   const status = new StatusItem();
-  context.subscriptions.push(output, status);
+  const estimateDetail = new EstimateDetail(output);
+  context.subscriptions.push(output, status, estimateDetail);
 
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
@@ -48,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await client?.restart();
     }),
     vscode.commands.registerCommand(DISABLE_RULE_COMMAND, disableRule),
+    vscode.commands.registerCommand(SHOW_ESTIMATE_COMMAND, (...args: unknown[]) => estimateDetail.show(...args)),
   );
 
   client.onNotification(STATUS_NOTIFICATION, (raw: unknown) => {
