@@ -1,6 +1,14 @@
 /** Entry point of the `green-ai` command (bundled as dist/cli.js). */
+import { checkWorkerMain, isCheckWorker } from './cli/analyzeFiles';
 import { main } from './cli/main';
 
+if (isCheckWorker()) {
+  void checkWorkerMain();
+} else {
+  runCli();
+}
+
+function runCli(): void {
 main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
@@ -15,3 +23,4 @@ main(process.argv.slice(2), {
     process.exitCode = 2;
   },
 );
+}

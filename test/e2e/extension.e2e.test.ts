@@ -7,6 +7,8 @@ import { openWorkbench, type Workbench } from "./browser";
 import { readWorkspaceFile, startCodeServer, type CodeServer } from "./codeServer";
 import {
   applyQuickFix,
+  codeLens,
+  editorTab,
   goTo,
   hoverText,
   openFile,
@@ -130,6 +132,17 @@ describe("Green AI in VS Code (code-server + Chromium)", function () {
       // The server re-analyses the edited document: GA201 goes, GA202 (pin_memory) stays.
       await waitForProblemGone(page, "GA201", DIAGNOSTICS_TIMEOUT_MS);
       await waitForProblems(page, ["GA202", "GA501"], 5_000);
+    });
+
+    it("code-lens: shows the run's energy and CO2e above the Trainer and opens the estimate", async function () {
+      const { page } = current().workbench;
+      const editor = await openFile(page, "finetune.py");
+      const lens = codeLens(editor, "kWh");
+      await lens.waitFor({ state: "visible", timeout: DIAGNOSTICS_TIMEOUT_MS });
+      const title = (await lens.innerText()).trim();
+      assert.match(title, /^≈ [\d.,]+ k?Wh · [\d.,]+ k?g CO2e \(1× A100-SXM4-80GB, world average\)/, title);
+      await lens.locator("a").first().click();
+      await editorTab(page, "Estimate finetune.py").waitFor({ state: "visible" });
     });
   });
 

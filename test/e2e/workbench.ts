@@ -117,3 +117,13 @@ export function restrictedModeIndicator(page: Page): Locator {
 export async function saveActiveEditor(page: Page): Promise<void> {
   await page.keyboard.press("Control+S");
 }
+
+/** A code lens above a line of the editor, by its text (e.g. "kWh"). */
+export function codeLens(editor: Locator, text: string): Locator {
+  return editor.locator(".contentWidgets .codelens-decoration, .codelens-decoration", { hasText: text }).first();
+}
+
+/** An editor tab by (part of) its label. */
+export function editorTab(page: Page, label: string): Locator {
+  return page.locator(".tabs-container .tab", { hasText: label }).first();
+}

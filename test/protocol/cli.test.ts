@@ -1,6 +1,8 @@
 /** The bundled CLI as a user runs it: `node dist/cli.js check examples/`. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,5 +24,24 @@ describe('dist/cli.js', () => {
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /unknown command "frobnicate"/);
     assert.match(spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('gives the same report with worker threads as in one thread, in file order', () => {
+    const tree = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-'));
+    const examples = readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.py'));
+    for (let i = 0; i < 120; i++) {
+      const dir = path.join(tree, `pkg${i % 7}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `script_${i}.py`), readFileSync(path.join(ROOT, 'examples', examples[i % examples.length]!)));
+    }
+    const run = (jobs: string) => spawnSync(process.execPath, [CLI, 'check', tree, '--format', 'json', '--fail-on', 'never', '--jobs', jobs], { cwd: tree, encoding: 'utf8' });
+    const single = run('1');
+    const parallel = run('3');
+    assert.equal(single.status, 0, single.stderr);
+    assert.equal(parallel.status, 0, parallel.stderr);
+    assert.equal(JSON.parse(single.stdout).files, 120);
+    assert.ok(JSON.parse(single.stdout).findings.length > 200);
+    assert.equal(parallel.stdout, single.stdout);
+    assert.equal(run('0').status, 2, '--jobs 0 is a usage error');
   });
 });

@@ -19,6 +19,12 @@ function lazy<T>(compute: () => T): () => T {
   return () => (cached ??= { value: compute() }).value;
 }
 
+const INDEXED_TYPES = [
+  'call', 'assignment', 'augmented_assignment', 'for_statement', 'while_statement', 'class_definition',
+  'function_definition', 'comment', 'import_statement', 'import_from_statement',
+] as const;
+export type IndexedType = (typeof INDEXED_TYPES)[number];
+
 const MODEL_WRAPPERS = /(^|\.)(DataParallel|DistributedDataParallel|DDP|FSDP|FullyShardedDataParallel|compile)$/;
 
 export class AnalysisContext {
@@ -37,11 +43,46 @@ export class AnalysisContext {
     return this.lines()[line] ?? '';
   }
 
-  readonly calls = lazy(() => descendantsOfType(this.root, 'call'));
-  readonly imports = lazy(() => new ImportTable(this.root));
-  readonly values = lazy(() => new ValueResolver(this.root));
+  /**
+   * Nodes of the types rules and extraction look for, gathered by one query over the tree: each separate
+   * query walks the whole tree and marshals its results out of wasm, which dominated the analysis time.
+   */
+  private readonly index = lazy(() => {
+    const buckets = new Map<string, Node[]>(INDEXED_TYPES.map((type) => [type, []]));
+    for (const node of descendantsOfType(this.root, INDEXED_TYPES)) buckets.get(node.type)?.push(node);
+    return buckets;
+  });
+
+  nodesOfType(type: IndexedType): readonly Node[] {
+    return this.index().get(type) ?? [];
+  }
+
+  readonly calls = lazy(() => this.nodesOfType('call'));
+  private readonly callStarts = lazy(() => Int32Array.from(this.calls(), (call) => call.startIndex));
+
+  /** Calls inside `node` (document order), found by binary search over the indexed calls rather than a new query. */
+  callsWithin(node: Node): Node[] {
+    const starts = this.callStarts();
+    const calls = this.calls();
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! < node.startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = node.endIndex;
+    const result: Node[] = [];
+    for (let i = lo; i < starts.length && starts[i]! < end; i++) {
+      const call = calls[i]!;
+      if (call.endIndex <= end) result.push(call);
+    }
+    return result;
+  }
+  readonly imports = lazy(() => new ImportTable([...this.nodesOfType('import_statement'), ...this.nodesOfType('import_from_statement')]));
+  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls()));
   readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values()));
-  readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.root));
+  readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));
   readonly frameworks = lazy((): Set<Framework> => detectFrameworks(this.calls(), this.imports()));
   /** The training run the script describes (model, data, epochs, precision…), for the estimate and the savings. */
@@ -77,7 +118,7 @@ export class AnalysisContext {
         if (receiver && (receiver.type === 'identifier' || receiver.type === 'attribute')) names.add(receiver.text);
       }
     }
-    for (const assignment of descendantsOfType(this.root, 'assignment')) {
+    for (const assignment of this.nodesOfType('assignment')) {
       const right = assignment.childForFieldName('right');
       const left = assignment.childForFieldName('left');
       if (right?.type !== 'call' || !left) continue;

@@ -11,7 +11,7 @@ import { RULES } from '../rules';
 import type { CostEffect, Fix, RelatedLocation, Rule } from '../rules/rule';
 import { estimateScript, savingOf, type FindingSaving, type ScriptEstimate } from '../estimates/estimate';
 import { AnalysisContext } from './context';
-import { descendantsOfType, rangeOf } from './syntax';
+import { beginAnalysis, rangeOf } from './syntax';
 
 export interface Finding {
   /** A rule id (`GA201`), or `GA000` for notes about the file itself (too large, binary). */
@@ -87,6 +87,7 @@ export function analyzePython(
   rules: readonly Rule[] = RULES,
   options: AnalysisOptions = {},
 ): AnalysisOutcome {
+  beginAnalysis();
   const context = new AnalysisContext(tree, text, uri);
   const findings: Finding[] = [];
   const effects = new Map<Finding, CostEffect>();
@@ -134,7 +135,7 @@ const SUPPRESSION = /green-ai:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?/;
 function suppressionsOf(context: AnalysisContext): Map<number, Set<string>> {
   const map = new Map<number, Set<string>>();
   if (!context.text.includes('green-ai:')) return map;
-  for (const comment of descendantsOfType(context.root, 'comment')) {
+  for (const comment of context.nodesOfType('comment')) {
     const match = SUPPRESSION.exec(comment.text);
     if (!match) continue;
     const ids = match[1] === undefined ? ['*'] : match[1].split(',').map((id) => id.trim().toUpperCase()).filter(Boolean);

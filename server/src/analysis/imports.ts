@@ -1,14 +1,14 @@
 /** What the file imports, so that `DataLoader`, `data.DataLoader` and `torch.utils.data.DataLoader` are one thing. */
 import type { Node } from 'web-tree-sitter';
-import { descendantsOfType, dottedName } from './syntax';
+import { calleeName } from './syntax';
 
 export class ImportTable {
   /** Local name → fully qualified name: `nn` → `torch.nn`, `DataLoader` → `torch.utils.data.DataLoader`. */
   private readonly aliases = new Map<string, string>();
   readonly modules = new Set<string>();
 
-  constructor(root: Node) {
-    for (const statement of descendantsOfType(root, ['import_statement', 'import_from_statement'])) {
+  constructor(importStatements: readonly Node[]) {
+    for (const statement of importStatements) {
       if (statement.type === 'import_statement') {
         for (const item of statement.namedChildren) {
           if (!item) continue;
@@ -51,9 +51,17 @@ export class ImportTable {
     return dot === -1 ? expanded : expanded + name.slice(dot);
   }
 
+  private readonly qualified = new Map<string, string>();
+
   qualifiedCallee(call: Node): string | null {
-    const name = dottedName(call.childForFieldName('function'));
-    return name ? this.qualify(name) : null;
+    const name = calleeName(call);
+    if (!name) return null;
+    let result = this.qualified.get(name);
+    if (result === undefined) {
+      result = this.qualify(name);
+      this.qualified.set(name, result);
+    }
+    return result;
   }
 
   importsModule(prefix: string): boolean {

@@ -14,22 +14,86 @@ export function dottedName(node: Node | null): string | null {
   return null;
 }
 
+/*
+ * Rules ask the same questions of the same call nodes many times, and every answer crosses into wasm and
+ * allocates node objects. Answers are memoised by node id for the duration of one analysis (one tree):
+ * the engine calls `beginAnalysis()` first, so ids of a freed tree are never looked up again.
+ */
+const calleeNames = new Map<number, string | null>();
+const calleeMethods = new Map<number, string | null>();
+const argumentTables = new Map<number, ArgumentTable>();
+
+export function beginAnalysis(): void {
+  calleeNames.clear();
+  calleeMethods.clear();
+  argumentTables.clear();
+}
+
+interface ArgumentTable {
+  list: Node | null;
+  positional: Node[];
+  keywords: Map<string, Node>;
+  splats: Node[];
+  hasListSplat: boolean;
+}
+
+function argumentTable(call: Node): ArgumentTable {
+  let table = argumentTables.get(call.id);
+  if (table) return table;
+  const field = call.childForFieldName('arguments');
+  const list = field?.type === 'argument_list' ? field : null;
+  table = { list, positional: [], keywords: new Map(), splats: [], hasListSplat: false };
+  for (const child of list?.namedChildren ?? []) {
+    if (!child) continue;
+    switch (child.type) {
+      case 'keyword_argument': {
+        const name = child.childForFieldName('name')?.text;
+        if (name && !table.keywords.has(name)) table.keywords.set(name, child);
+        break;
+      }
+      case 'dictionary_splat':
+        table.splats.push(child);
+        break;
+      case 'list_splat':
+        table.hasListSplat = true;
+        break;
+      case 'comment':
+        break;
+      default:
+        table.positional.push(child);
+    }
+  }
+  argumentTables.set(call.id, table);
+  return table;
+}
+
 export function calleeOf(call: Node): Node | null {
   return call.childForFieldName('function');
 }
 
 /** The called name, e.g. `nn.DataParallel`; null for calls of calls or subscripts. */
 export function calleeName(call: Node): string | null {
-  return dottedName(calleeOf(call));
+  let name = calleeNames.get(call.id);
+  if (name === undefined) {
+    name = dottedName(calleeOf(call));
+    calleeNames.set(call.id, name);
+  }
+  return name;
 }
 
 /** The last segment of the callee: `zero_grad` for `optimizer.zero_grad(...)`, even when the receiver is an expression. */
 export function calleeMethod(call: Node): string | null {
-  const callee = calleeOf(call);
-  if (!callee) return null;
-  if (callee.type === 'identifier') return callee.text;
-  if (callee.type === 'attribute') return callee.childForFieldName('attribute')?.text ?? null;
-  return null;
+  let method = calleeMethods.get(call.id);
+  if (method !== undefined) return method;
+  const name = calleeName(call);
+  if (name !== null) {
+    method = name.slice(name.lastIndexOf('.') + 1);
+  } else {
+    const callee = calleeOf(call);
+    method = callee?.type === 'attribute' ? (callee.childForFieldName('attribute')?.text ?? null) : null;
+  }
+  calleeMethods.set(call.id, method);
+  return method;
 }
 
 /** The receiver of a method call: `optimizer` in `optimizer.zero_grad()`. */
@@ -39,17 +103,11 @@ export function receiverOf(call: Node): Node | null {
 }
 
 export function argumentList(call: Node): Node | null {
-  const args = call.childForFieldName('arguments');
-  return args?.type === 'argument_list' ? args : null;
+  return argumentTable(call).list;
 }
 
 export function keywordArgument(call: Node, name: string): Node | null {
-  const args = argumentList(call);
-  if (!args) return null;
-  for (const child of args.namedChildren) {
-    if (child?.type === 'keyword_argument' && child.childForFieldName('name')?.text === name) return child;
-  }
-  return null;
+  return argumentTable(call).keywords.get(name) ?? null;
 }
 
 export function keywordValue(call: Node, name: string): Node | null {
@@ -57,26 +115,15 @@ export function keywordValue(call: Node, name: string): Node | null {
 }
 
 export function positionalArguments(call: Node): Node[] {
-  const args = argumentList(call);
-  if (!args) return [];
-  return args.namedChildren.filter(
-    (child): child is Node =>
-      !!child &&
-      child.type !== 'keyword_argument' &&
-      child.type !== 'dictionary_splat' &&
-      child.type !== 'list_splat' &&
-      child.type !== 'comment',
-  );
+  return argumentTable(call).positional;
 }
 
 export function dictionarySplats(call: Node): Node[] {
-  const args = argumentList(call);
-  if (!args) return [];
-  return args.namedChildren.filter((child): child is Node => child?.type === 'dictionary_splat');
+  return argumentTable(call).splats;
 }
 
 export function hasListSplat(call: Node): boolean {
-  return argumentList(call)?.namedChildren.some((child) => child?.type === 'list_splat') ?? false;
+  return argumentTable(call).hasListSplat;
 }
 
 /** Every descendant of one of `types`, in document order; skips nothing. */

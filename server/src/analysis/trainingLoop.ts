@@ -34,21 +34,35 @@ export function ownCalls(node: Node): Node[] {
   });
 }
 
-export function findStepLoops(root: Node): StepLoop[] {
-  const candidates: StepLoop[] = [];
-  for (const loop of descendantsOfType(root, ['for_statement', 'while_statement'])) {
-    const calls = ownCalls(loop);
-    const backwardCalls = calls.filter(isBackwardCall);
-    const stepCalls = calls.filter(isOptimizerStep);
-    if (backwardCalls.length > 0 && stepCalls.length > 0) candidates.push({ loop, backwardCalls, stepCalls });
+/**
+ * Starts from the few backward and step calls rather than from every loop: each one names the loops that
+ * enclose it (up to its function), and a loop that encloses both kinds is a training loop.
+ */
+export function findStepLoops(calls: readonly Node[]): StepLoop[] {
+  const byLoop = new Map<number, StepLoop>();
+  const record = (call: Node, kind: 'backwardCalls' | 'stepCalls') => {
+    for (let p = call.parent; p; p = p.parent) {
+      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') break;
+      if (!LOOP_TYPES.has(p.type)) continue;
+      let entry = byLoop.get(p.id);
+      if (!entry) byLoop.set(p.id, (entry = { loop: p, backwardCalls: [], stepCalls: [] }));
+      entry[kind].push(call);
+    }
+  };
+  for (const call of calls) {
+    if (isBackwardCall(call)) record(call, 'backwardCalls');
+    else if (isOptimizerStep(call)) record(call, 'stepCalls');
   }
+  const candidates = [...byLoop.values()].filter((entry) => entry.backwardCalls.length > 0 && entry.stepCalls.length > 0);
   // Keep the innermost: drop a loop that contains another qualifying loop.
-  return candidates.filter(
-    (outer) =>
-      !candidates.some(
-        (inner) => inner !== outer && inner.loop.startIndex >= outer.loop.startIndex && inner.loop.endIndex <= outer.loop.endIndex,
-      ),
-  );
+  return candidates
+    .filter(
+      (outer) =>
+        !candidates.some(
+          (inner) => inner !== outer && inner.loop.startIndex >= outer.loop.startIndex && inner.loop.endIndex <= outer.loop.endIndex,
+        ),
+    )
+    .sort((a, b) => a.loop.startIndex - b.loop.startIndex);
 }
 
 export function isInsideLoop(node: Node): boolean {

@@ -49,7 +49,10 @@ export class ValueResolver {
   private readonly functionAssignments = new Map<number, Map<string, Assignment[]>>();
   private argparse: Map<string, Node | boolean> | undefined;
 
-  constructor(private readonly root: Node) {}
+  constructor(
+    private readonly root: Node,
+    private readonly calls: () => readonly Node[] = () => descendantsOfType(root, 'call'),
+  ) {}
 
   /**
    * The value of an expression. With `cliDefaults: false` a command-line argument (`args.x`) stays
@@ -253,7 +256,7 @@ export class ValueResolver {
   private argparseDefaults(): Map<string, Node | boolean> {
     if (this.argparse) return this.argparse;
     const defaults = new Map<string, Node | boolean>();
-    for (const call of descendantsOfType(this.root, 'call')) {
+    for (const call of this.calls()) {
       if (calleeMethod(call) !== 'add_argument') continue;
       const dest = argparseDest(call);
       if (!dest) continue;

@@ -5,13 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Parser } from 'web-tree-sitter';
-import { SEVERITIES, type Severity } from '../../../shared/src/ruleMeta';
+import type { Severity } from '../../../shared/src/ruleMeta';
 import { parseSettings, type Settings } from '../../../shared/src/settings';
 import { VERSION } from '../../../shared/src/version';
-import { analyzePython, precheck, type Finding } from '../analysis/engine';
-import { createPythonParser } from '../documents/pythonParser';
 import { allRuleMeta } from '../rules';
+import { analyzeFiles, defaultJobs } from './analyzeFiles';
 import { estimateCommand } from './estimate';
 import { collectFiles } from './files';
 import { formatJson, formatSarif, formatText, type FileFindings } from './report';
@@ -25,6 +23,7 @@ Options:
   --format text|json|sarif        output format (default: text)
   --fail-on error|warning|info|never
                                   exit 1 when a finding at or above this severity exists (default: warning)
+  -j, --jobs N                    analyse with N threads (default: the number of CPUs, at most 8)
   --config FILE                   JSON file of settings, same keys as greenAI.* in VS Code
                                   (e.g. {"rules": {"GA202": "off"}, "exclude": ["legacy/**"]})
   -h, --help                      show this help
@@ -66,6 +65,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         format: { type: 'string', default: 'text' },
         'fail-on': { type: 'string', default: 'warning' },
         config: { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -94,16 +94,16 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   const selection = collectFiles(paths.length > 0 ? paths : ['.'], settings, io.cwd);
   if (selection.missing.length > 0) throw new UsageError(`no such file or directory: ${selection.missing.join(', ')}`);
 
-  const parser = await createPythonParser();
-  const results: FileFindings[] = [];
-  const showProgress = io.isTTY && selection.files.length > 50;
-  for (const [index, file] of selection.files.entries()) {
-    results.push({ file, findings: analyzeFile(parser, file, settings, io) });
-    if (showProgress && (index % 25 === 0 || index === selection.files.length - 1)) {
-      io.stderr(`\rgreen-ai: analysed ${index + 1}/${selection.files.length} files`);
-    }
-  }
+  const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a whole number of at least 1, not "${values.jobs}"`);
+  const total = selection.files.length;
+  const showProgress = io.isTTY && total > 50;
+  const analysed = await analyzeFiles(selection.files, settings, jobs, (done) => {
+    if (showProgress && (done % 25 === 0 || done === total)) io.stderr(`\rgreen-ai: analysed ${done}/${total} files`);
+  });
   if (showProgress) io.stderr('\n');
+  for (const { errors } of analysed) for (const error of errors) io.stderr(`green-ai: ${error}\n`);
+  const results: FileFindings[] = analysed.map(({ file, findings }) => ({ file, findings }));
 
   if (format === 'json') io.stdout(formatJson(results, io.cwd));
   else if (format === 'sarif') io.stdout(formatSarif(results, allRuleMeta(), io.cwd, VERSION));
@@ -127,25 +127,3 @@ function loadConfig(file: string, io: Io): Settings | null {
   return settings;
 }
 
-function analyzeFile(parser: Parser, file: string, settings: Settings, io: Io): Finding[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    io.stderr(`green-ai: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return [];
-  }
-  const note = precheck(text, settings);
-  if (note) return [note];
-  const tree = parser.parse(text);
-  if (!tree) return [];
-  try {
-    const outcome = analyzePython(tree, text, file, settings);
-    for (const failure of outcome.failures) {
-      io.stderr(`green-ai: rule ${failure.ruleId} failed on ${file}: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}\n`);
-    }
-    return outcome.findings;
-  } finally {
-    tree.delete();
-  }
-}

@@ -48,11 +48,9 @@ export interface FindingSaving {
  */
 export function estimateScript(facts: RunFacts, entry: Range | null, settings: EstimateSettings, effects: readonly CostEffect[]): ScriptEstimate | null {
   if (!entry) return null;
-  const shipped = loadTables();
-  if (!shipped.ok) return { status: 'error', entry, problems: shipped.problems.map((p) => p.message) };
-  const patched = applyOverrides(shipped.value, settings['carbon.overrides']);
-  if (!patched.ok) return { status: 'error', entry, problems: patched.problems.map((p) => p.message) };
-  const tables = patched.value;
+  const patched = tablesWith(settings['carbon.overrides']);
+  if (!patched.ok) return { status: 'error', entry, problems: patched.problems };
+  const tables = patched.tables;
   const run = runFromFacts(facts, settings, tables);
   if (!run.ok) return { status: 'missing', entry, missing: run.missing, assumptions: run.assumptions };
   const slowdowns = uniqueFactors(effects, tables);
@@ -62,8 +60,18 @@ export function estimateScript(facts: RunFacts, entry: Range | null, settings: E
 }
 
 /** The saving of one finding's fix on the script's run; null when there is no estimate or nothing to change. */
+const savingsCache = new WeakMap<ScriptEstimate, Map<string, FindingSaving | null>>();
+
 export function savingOf(script: ScriptEstimate | null, effect: CostEffect | undefined): FindingSaving | null {
   if (!script || script.status !== 'estimate' || !effect) return null;
+  let cache = savingsCache.get(script);
+  if (!cache) savingsCache.set(script, (cache = new Map()));
+  const key = JSON.stringify(effect);
+  if (!cache.has(key)) cache.set(key, computeSaving(script, effect));
+  return cache.get(key) ?? null;
+}
+
+function computeSaving(script: Extract<ScriptEstimate, { status: 'estimate' }>, effect: CostEffect): FindingSaving | null {
   let after: ReturnType<typeof estimateWith>;
   if (effect.kind === 'precision') {
     if (script.input.precision === effect.to) return null;
@@ -91,12 +99,45 @@ function uniqueFactors(effects: readonly CostEffect[], tables: Tables): SavingsF
 
 type Estimated = { ok: true; estimate: Estimate } | { ok: false; problems: string[] };
 
+/*
+ * The model is pure, and while someone types the run rarely changes: the tables (after the user's overrides)
+ * and the model's results are cached by their inputs, so an edit costs an extraction, not a model run.
+ */
+let tablesCache: { key: string; result: { ok: true; tables: Tables } | { ok: false; problems: string[] } } | undefined;
+
+function tablesWith(overrides: unknown): { ok: true; tables: Tables } | { ok: false; problems: string[] } {
+  const key = JSON.stringify(overrides ?? null);
+  if (tablesCache?.key === key) return tablesCache.result;
+  const shipped = loadTables();
+  const patched = shipped.ok ? applyOverrides(shipped.value, overrides) : shipped;
+  const result = patched.ok ? ({ ok: true, tables: patched.value } as const) : ({ ok: false, problems: patched.problems.map((p) => p.message) } as const);
+  tablesCache = { key, result };
+  return result;
+}
+
+const MODEL_CACHE_LIMIT = 256;
+const modelCache = new WeakMap<Tables, Map<string, Estimated>>();
+
+function estimateWith(input: RunInput, tables: Tables, slowdowns: readonly SavingsFactorRow[], extra: readonly Assumption[]): Estimated {
+  let cache = modelCache.get(tables);
+  if (!cache) modelCache.set(tables, (cache = new Map()));
+  const key = JSON.stringify([input, slowdowns.map((row) => row.id)]);
+  let result = cache.get(key);
+  if (!result) {
+    if (cache.size >= MODEL_CACHE_LIMIT) cache.clear();
+    result = runModel(input, tables, slowdowns);
+    cache.set(key, result);
+  }
+  if (!result.ok || extra.length === 0) return result;
+  return { ok: true, estimate: { ...result.estimate, assumptions: [...extra, ...result.estimate.assumptions] } };
+}
+
 /**
  * Runs the model with the slowdowns applied: a compute-sized run reaches a lower effective MFU
  * (× (1 − combined share), bound by bound), a duration-sized run is as long as given (it already
  * includes them) — so removing one shortens it by that share.
  */
-function estimateWith(input: RunInput, tables: Tables, slowdowns: readonly SavingsFactorRow[], extra: readonly Assumption[]): Estimated {
+function runModel(input: RunInput, tables: Tables, slowdowns: readonly SavingsFactorRow[]): Estimated {
   const share = (pick: (row: SavingsFactorRow) => number) => 1 - slowdowns.reduce((kept, row) => kept * (1 - pick(row)), 1);
   const combined = { value: share((r) => r.value), low: share((r) => r.low), high: share((r) => r.high) };
   let run: RunInput = input;
@@ -138,7 +179,7 @@ function estimateWith(input: RunInput, tables: Tables, slowdowns: readonly Savin
     year: row.year,
     ...(row.note ? { note: row.note } : {}),
   }));
-  estimate.assumptions = [...extra, ...estimate.assumptions, ...factorAssumptions];
+  estimate.assumptions = [...estimate.assumptions, ...factorAssumptions];
   return { ok: true, estimate };
 }
 

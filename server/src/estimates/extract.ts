@@ -195,7 +195,7 @@ function frameworkDefault(rows: readonly TrainingDefaultRow[], framework: Traini
 
 /** A module constant or argparse option named like `epochs`, `EPOCHS`, `--num-epochs`. */
 function namedFact(context: AnalysisContext, pattern: RegExp): Fact<number> | null {
-  for (const assignment of descendantsOfType(context.root, 'assignment')) {
+  for (const assignment of context.nodesOfType('assignment')) {
     const left = assignment.childForFieldName('left');
     if (left?.type !== 'identifier' || !pattern.test(left.text)) continue;
     const value = numberOf(context, assignment.childForFieldName('right'));
@@ -213,7 +213,7 @@ function namedFact(context: AnalysisContext, pattern: RegExp): Fact<number> | nu
 
 /** `for epoch in range(N)` / `range(1, N + 1)` around the training. */
 function epochLoopFact(context: AnalysisContext): Fact<number> | null {
-  for (const loop of descendantsOfType(context.root, 'for_statement')) {
+  for (const loop of context.nodesOfType('for_statement')) {
     const target = loop.childForFieldName('left')?.text ?? '';
     if (!/epoch/i.test(target)) continue;
     const iterable = loop.childForFieldName('right');
@@ -306,7 +306,7 @@ function findModel(context: AnalysisContext, tables: Tables): ModelFact | null {
   if (unknown) return unknown;
   // A model class defined in this file (`class Net(nn.Module)`) and instantiated.
   const classes = new Set(
-    descendantsOfType(context.root, 'class_definition')
+    context.nodesOfType('class_definition')
       .filter((cls) => /Module|LightningModule|PreTrainedModel/.test(cls.childForFieldName('superclasses')?.text ?? ''))
       .map((cls) => cls.childForFieldName('name')?.text ?? ''),
   );
@@ -315,7 +315,7 @@ function findModel(context: AnalysisContext, tables: Tables): ModelFact | null {
     if (name && classes.has(name)) return { kind: 'unknown', name, line: line(call) };
   }
   for (const name of context.modelNames()) {
-    const bound = descendantsOfType(context.root, 'assignment').find((a) => a.childForFieldName('left')?.text === name);
+    const bound = context.nodesOfType('assignment').find((a) => a.childForFieldName('left')?.text === name);
     if (!bound) continue;
     // `model = torch.compile(GPT(GPTConfig(...)))`: name the class that is instantiated.
     const built = descendantsOfType(bound, 'call').map((call) => calleeName(call)?.split('.').pop() ?? '').find((callee) => /^[A-Z]/.test(callee) && !/Config$/.test(callee));
@@ -418,7 +418,7 @@ function findPrecision(context: AnalysisContext, hfArgs: readonly Node[], lightn
     }
   }
   if (!tf32) {
-    for (const assignment of descendantsOfType(context.root, 'assignment')) {
+    for (const assignment of context.nodesOfType('assignment')) {
       if (/allow_tf32$/.test(assignment.childForFieldName('left')?.text ?? '') && assignment.childForFieldName('right')?.type === 'true') {
         tf32 = { value: 'tf32', from: snippet(assignment), line: line(assignment) };
       }
@@ -465,7 +465,7 @@ const HINT = /green-ai:\s*(?!ignore)(.+)$/;
 function findHints(context: AnalysisContext): Partial<Record<HintKey, Fact<number>>> {
   const hints: Partial<Record<HintKey, Fact<number>>> = {};
   if (!context.text.includes('green-ai:')) return hints;
-  for (const comment of descendantsOfType(context.root, 'comment')) {
+  for (const comment of context.nodesOfType('comment')) {
     const match = HINT.exec(comment.text);
     if (!match) continue;
     for (const pair of match[1]!.split(/[\s,;]+/)) {

@@ -123,10 +123,10 @@ function firstForwardStatement(context: AnalysisContext, lossStatement: Node): N
     const name = calleeName(call);
     return !!name && (models.has(name) || (models.size === 0 && /^(model|net)$/.test(name)));
   };
-  let earliest: Node | null = descendantsOfType(lossStatement, 'call').some(isForward) ? lossStatement : null;
+  let earliest: Node | null = context.callsWithin(lossStatement).some(isForward) ? lossStatement : null;
   for (const sibling of precedingSiblings(lossStatement)) {
     if (sibling.type !== 'expression_statement') break;
-    if (descendantsOfType(sibling, 'call').some(isForward)) earliest = sibling;
+    if (context.callsWithin(sibling).some(isForward)) earliest = sibling;
   }
   return earliest;
 }

@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { ensureImport, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, descendantsOfType, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf } from '../analysis/syntax';
+import { calleeMethod, calleeName, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 const FRAMEWORK_EVAL_HOOKS = /^(validation_step|test_step|predict_step|evaluate|evaluation_loop|prediction_step)$/;
@@ -40,9 +40,9 @@ function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string
   const fn = enclosingFunction(evalCall);
   if (fn && FRAMEWORK_EVAL_HOOKS.test(fn.childForFieldName('name')?.text ?? '') && isMethod(fn)) return null;
   const evalStatement = statementIn(evalCall);
-  const region = regionAfter(evalStatement, model);
+  const region = regionAfter(context, evalStatement, model);
   if (region.length === 0) return null;
-  const regionCalls = region.flatMap((statement) => descendantsOfType(statement, 'call'));
+  const regionCalls = region.flatMap((statement) => context.callsWithin(statement));
   // Gradients are wanted: test-time training, saliency maps, adversarial examples.
   if (regionCalls.some((call) => /(^|\.)(backward|grad|requires_grad_)$/.test(calleeName(call) ?? calleeMethod(call) ?? ''))) return null;
   const forwards = regionCalls.filter((call) => isForwardOf(call, model) && !context.isGradDisabled(call));
@@ -77,11 +77,11 @@ function statementIn(node: Node): Node {
 }
 
 /** Statements after `model.eval()` in the same block, up to the one that calls `model.train()`. */
-function regionAfter(evalStatement: Node, model: string): Node[] {
+function regionAfter(context: AnalysisContext, evalStatement: Node, model: string): Node[] {
   const region: Node[] = [];
   for (let next = evalStatement.nextNamedSibling; next; next = next.nextNamedSibling) {
     if (next.type === 'comment') continue;
-    const trains = descendantsOfType(next, 'call').some(
+    const trains = context.callsWithin(next).some(
       (call) => calleeName(call) === `${model}.train` && positionalArguments(call)[0]?.type !== 'false',
     );
     const returnsFirst = next.type === 'expression_statement' && trains;
@@ -108,7 +108,7 @@ function decoratorFix(context: AnalysisContext, evalStatement: Node, fn: Node | 
   const statements = body?.namedChildren.filter((child): child is Node => !!child && child.type !== 'comment') ?? [];
   const firstReal = statements.find((statement) => !(statement.type === 'expression_statement' && statement.namedChildren[0]?.type === 'string'));
   if (!firstReal || firstReal.id !== evalStatement.id) return null;
-  if (descendantsOfType(fn, 'call').some((call) => calleeMethod(call) === 'train')) return null;
+  if (context.callsWithin(fn).some((call) => calleeMethod(call) === 'train')) return null;
   const definition = fn.parent?.type === 'decorated_definition' ? fn.parent : fn;
   const row = definition.startPosition.row;
   const indentation = indentationOf(context.lineText(row));

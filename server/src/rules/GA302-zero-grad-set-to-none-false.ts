@@ -50,7 +50,7 @@ function readsZeroedGradients(context: AnalysisContext, call: Node): boolean {
     const left = assignment.childForFieldName('left');
     if (left && /(^|\.)grad(\b|\[)/.test(left.text)) return true;
   }
-  return descendantsOfType(scope, 'call').some((inner) => {
+  return context.callsWithin(scope).some((inner) => {
     const method = calleeMethod(inner) ?? '';
     return method.endsWith('_') && /\.grad\.[a-z_]+_$/.test(inner.childForFieldName('function')?.text ?? '');
   });

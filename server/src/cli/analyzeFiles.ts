@@ -1,0 +1,137 @@
+/**
+ * Analyses the files of a `green-ai check` run, spread over worker threads when there are enough files to
+ * pay for them (each worker loads its own parser); results come back in the input order. A worker that fails
+ * leaves its files to the main thread, so nothing is lost.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Parser } from 'web-tree-sitter';
+import type { Settings } from '../../../shared/src/settings';
+import { analyzePython, precheck, type Finding } from '../analysis/engine';
+import { createPythonParser } from '../documents/pythonParser';
+
+export interface FileResult {
+  file: string;
+  findings: Finding[];
+  /** Problems to print on stderr: unreadable file, a rule that threw. */
+  errors: string[];
+}
+
+/** Below this many files per worker, starting workers costs more than it saves. */
+const FILES_PER_WORKER = 40;
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}
+
+export async function analyzeFiles(files: readonly string[], settings: Settings, jobs: number, onProgress?: (done: number) => void): Promise<FileResult[]> {
+  const workers = Math.min(jobs, Math.floor(files.length / FILES_PER_WORKER));
+  // Workers run this same bundle; from TypeScript sources (tests) there is no bundle to start, so stay in-thread.
+  if (workers < 2 || !__filename.endsWith('.js')) {
+    const parser = await createPythonParser();
+    return files.map((file, index) => {
+      const result = analyzeFile(parser, file, settings);
+      onProgress?.(index + 1);
+      return result;
+    });
+  }
+  const shares = balance(files, workers);
+  let done = 0;
+  const perWorker = await Promise.all(
+    shares.map((share) =>
+      runWorker(share, settings, () => onProgress?.(++done)).catch(async () => {
+        const parser = await createPythonParser();
+        return share.map((file) => analyzeFile(parser, file, settings));
+      }),
+    ),
+  );
+  const byFile = new Map(perWorker.flat().map((result) => [result.file, result]));
+  return files.map((file) => byFile.get(file)!);
+}
+
+/** Deals files out largest first to the least-loaded worker, so that shares take about the same time. */
+function balance(files: readonly string[], workers: number): string[][] {
+  const sized = files.map((file) => ({ file, size: sizeOf(file) })).sort((a, b) => b.size - a.size);
+  const shares = Array.from({ length: workers }, () => ({ files: [] as string[], bytes: 0 }));
+  for (const { file, size } of sized) {
+    const target = shares.reduce((least, share) => (share.bytes < least.bytes ? share : least));
+    target.files.push(file);
+    target.bytes += size;
+  }
+  return shares.map((share) => share.files);
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+interface WorkerInput {
+  greenAiCheck: true;
+  files: string[];
+  settings: Settings;
+}
+
+type WorkerMessage = { kind: 'result'; result: FileResult } | { kind: 'done' };
+
+function runWorker(files: string[], settings: Settings, onFile: () => void): Promise<FileResult[]> {
+  return new Promise((resolve, reject) => {
+    const results: FileResult[] = [];
+    const input: WorkerInput = { greenAiCheck: true, files, settings };
+    const worker = new Worker(__filename, { workerData: input });
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'result') {
+        results.push(message.result);
+        onFile();
+      } else {
+        resolve(results);
+        void worker.terminate();
+      }
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (results.length < files.length) reject(new Error(`worker exited with code ${code} after ${results.length}/${files.length} files`));
+    });
+  });
+}
+
+/** True when this thread was started by `analyzeFiles` to analyse a share of the files. */
+export function isCheckWorker(): boolean {
+  return !isMainThread && (workerData as Partial<WorkerInput> | null)?.greenAiCheck === true;
+}
+
+export async function checkWorkerMain(): Promise<void> {
+  const { files, settings } = workerData as WorkerInput;
+  const parser = await createPythonParser();
+  for (const file of files) {
+    const message: WorkerMessage = { kind: 'result', result: analyzeFile(parser, file, settings) };
+    parentPort!.postMessage(message);
+  }
+  parentPort!.postMessage({ kind: 'done' } satisfies WorkerMessage);
+}
+
+export function analyzeFile(parser: Parser, file: string, settings: Settings): FileResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { file, findings: [], errors: [`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`] };
+  }
+  const note = precheck(text, settings);
+  if (note) return { file, findings: [note], errors: [] };
+  const tree = parser.parse(text);
+  if (!tree) return { file, findings: [], errors: [`tree-sitter could not parse ${file}`] };
+  try {
+    const outcome = analyzePython(tree, text, file, settings);
+    const errors = outcome.failures.map(
+      (failure) => `rule ${failure.ruleId} failed on ${file}: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
+    );
+    return { file, findings: outcome.findings, errors };
+  } finally {
+    tree.delete();
+  }
+}
