@@ -137,12 +137,22 @@ describe("Green AI in VS Code (code-server + Chromium)", function () {
     it("code-lens: shows the run's energy and CO2e above the Trainer and opens the estimate", async function () {
       const { page } = current().workbench;
       const editor = await openFile(page, "finetune.py");
+      // The lens sits above the Trainer's entry point near the end of the file: bring it into view.
+      const lines = readFileSync(resolve(WORKSPACE_TEMPLATE, "finetune.py"), "utf8").split("\n");
+      await goTo(page, lines.findIndex((line) => line.startsWith("trainer.train(")) + 1, 1);
       const lens = codeLens(editor, "kWh");
       await lens.waitFor({ state: "visible", timeout: DIAGNOSTICS_TIMEOUT_MS });
       const title = (await lens.innerText()).trim();
       assert.match(title, /^≈ [\d.,]+ k?Wh · [\d.,]+ k?g CO2e \(1× A100-SXM4-80GB, world average\)/, title);
       await lens.locator("a").first().click();
       await editorTab(page, "Estimate finetune.py").waitFor({ state: "visible" });
+      // The Markdown preview is a webview: an outer iframe holding the rendered document in an inner one.
+      const preview = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
+      await preview.locator("h1", { hasText: "Green AI estimate" }).waitFor({ state: "visible", timeout: 20_000 });
+      const body = await preview.locator("body").innerText();
+      assert.match(body, /How it is computed/);
+      assert.match(body, /Inputs and where they came from/);
+      assert.match(body, /greenAI\.hardware\.gpu/);
     });
   });
 

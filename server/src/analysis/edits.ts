@@ -74,6 +74,54 @@ export function wrapStatements(context: AnalysisContext, first: Node, last: Node
   };
 }
 
+/**
+ * Deletes a whole statement with its line(s); the only statement of a block becomes `pass`. Null when the
+ * statement shares a line with another one (`a(); b()`), where a line-based edit would take both.
+ */
+export function removeStatement(context: AnalysisContext, statement: Node): TextEdit | null {
+  const startRow = statement.startPosition.row;
+  const endRow = statement.endPosition.row;
+  const before = context.lineText(startRow).slice(0, statement.startPosition.column);
+  const after = context.lineText(endRow).slice(statement.endPosition.column);
+  if (before.trim() !== '' || !/^\s*(#.*)?$/.test(after)) return null;
+  const block = statement.parent;
+  const siblings = block?.namedChildren.filter((child): child is Node => !!child && child.type !== 'comment') ?? [];
+  if (block?.type === 'block' && siblings.length === 1) {
+    return { range: span(statement.startPosition, statement.endPosition), newText: 'pass' };
+  }
+  if (endRow + 1 < context.lines().length) {
+    return { range: { start: { line: startRow, character: 0 }, end: { line: endRow + 1, character: 0 } }, newText: '' };
+  }
+  // The last line of a file without a final newline.
+  return { range: { start: { line: startRow, character: 0 }, end: { line: endRow, character: context.lineText(endRow).length } }, newText: '' };
+}
+
+/**
+ * `with a():` + indented body → the body one level out (the context manager is dropped). Null when the body
+ * shares the header's line or a body line does not carry the block's indentation (a multi-line string).
+ */
+export function unwrapWith(context: AnalysisContext, withStatement: Node): TextEdit | null {
+  const body = withStatement.childForFieldName('body');
+  if (!body || body.startPosition.row === withStatement.startPosition.row) return null;
+  const outer = indentationOf(context.lineText(withStatement.startPosition.row));
+  const inner = indentationOf(context.lineText(body.startPosition.row));
+  if (!inner.startsWith(outer) || inner.length === outer.length) return null;
+  const extra = inner.slice(outer.length);
+  const lines: string[] = [];
+  for (let row = body.startPosition.row; row <= body.endPosition.row; row++) {
+    const line = context.lineText(row);
+    if (line.trim() === '') lines.push('');
+    else if (line.startsWith(outer + extra)) lines.push(outer + line.slice(outer.length + extra.length));
+    else return null;
+  }
+  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const endRow = body.endPosition.row;
+  return {
+    range: { start: { line: withStatement.startPosition.row, character: 0 }, end: { line: endRow, character: context.lineText(endRow).length } },
+    newText: lines.join(newline),
+  };
+}
+
 /** `import os` after the last top-level import (or at the top), unless the module is already imported. */
 export function ensureImport(context: AnalysisContext, module: string): TextEdit | null {
   if (context.imports().modules.has(module)) return null;
