@@ -16,6 +16,7 @@ import { createPythonParser } from './documents/pythonParser';
 import { provideCodeActions } from './features/codeActions';
 import { codeLensesFor } from './features/codeLens';
 import { DiagnosticsFeature } from './features/diagnostics';
+import { dataHoverFor } from './features/dataHover';
 import { hoverFor } from './features/hover';
 import { VERSION } from '../../shared/src/version';
 import { WorkspaceSettings } from './workspace';
@@ -94,7 +95,16 @@ connection.onDidCloseTextDocument(({ textDocument }) => {
 
 connection.onHover(async ({ textDocument, position }) => {
   if (!diagnostics) return null;
-  return hoverFor(await diagnostics.current(textDocument.uri), position);
+  const onFinding = hoverFor(await diagnostics.current(textDocument.uri), position);
+  if (onFinding) return onFinding;
+  const document = documents?.get(textDocument.uri);
+  if (!document) return null;
+  try {
+    return dataHoverFor(document.tree(), document.document.getText(), textDocument.uri, position);
+  } catch (error) {
+    connection.console.error(`Hover on ${textDocument.uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    return null;
+  }
 });
 
 connection.onCodeLens(async ({ textDocument }) => {

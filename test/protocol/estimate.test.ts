@@ -73,4 +73,26 @@ describe('estimate code lens over stdio', function () {
     assert.equal(payload.status, 'missing');
     assert.ok(diagnostics.every((d) => !/energy on this run/.test(textOf(d.message))), 'no saving without a run');
   });
+
+  it('hovers on a checkpoint, a dataset, a GPU name and a Trainer argument show the values the estimate uses', async () => {
+    const uri = 'file:///tmp/green-ai-protocol/hover_data.py';
+    const text = read('finetune_bert_trainer.py') + '\nGPU = "NVIDIA A100-SXM4-80GB"\nREGION = "aws:us-east-1"\n';
+    await session.open(uri, text);
+    await session.diagnosticsFor(uri);
+    const lines = text.split('\n');
+    const at = (needle: string, offset = 1) => {
+      const line = lines.findIndex((l) => l.includes(needle));
+      return { line, character: lines[line]!.indexOf(needle) + offset };
+    };
+    const hover = async (position: { line: number; character: number }) => {
+      const result = (await session.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position })) as Hover | null;
+      return result ? textOf(result.contents as { value: string }) : '';
+    };
+    assert.match(await hover(at('"bert-base-uncased"')), /bert-base-uncased\*\* — 110 M parameters[\s\S]*Source: \[/);
+    assert.match(await hover(at('"imdb"')), /imdb\*\* — 25,000 training examples/);
+    assert.match(await hover(at('"NVIDIA A100-SXM4-80GB"')), /TDP 400 W · 80 GB · peak dense[\s\S]*bf16 312 TFLOP\/s/);
+    assert.match(await hover(at('"aws:us-east-1"')), /gCO2e\/kWh[\s\S]*Source:/);
+    assert.match(await hover(at('num_train_epochs', 2)), /estimate input: num_train_epochs[\s\S]*Value used: `3` — from TrainingArguments\(num_train_epochs=3\)/);
+    assert.equal(await hover(at('import numpy', 2)), '');
+  });
 });
