@@ -30,6 +30,8 @@ export class LspClient {
   private readonly waiters = new Set<() => void>();
   private readonly stderr: string[] = [];
   private exited: string | null = null;
+  /** Arrival times of `workspace/codeLens/refresh` requests. */
+  readonly codeLensRefreshes: number[] = [];
 
   constructor(readonly spec: ServerSpec, cwd: string) {
     this.process = spawnTracked(spec.command, spec.args, { cwd });
@@ -52,7 +54,12 @@ export class LspClient {
     this.connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) =>
       params.items.map((item) => spec.configuration(item.section)),
     );
-    // Everything else an editor is asked (registerCapability, workDoneProgress/create, refresh requests): accept.
+    this.connection.onRequest('workspace/codeLens/refresh', () => {
+      this.codeLensRefreshes.push(performance.now());
+      this.wake();
+      return null;
+    });
+    // Everything else an editor is asked (registerCapability, workDoneProgress/create, other refreshes): accept.
     this.connection.onRequest(() => null);
     this.connection.onNotification(() => {});
     this.connection.onError(([error]) => this.fail(`connection error: ${error.message}`));
@@ -71,8 +78,9 @@ export class LspClient {
       rootPath: workspaceFolder,
       workspaceFolders: [{ uri, name: 'bench' }],
       capabilities: {
-        workspace: { configuration: true, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: { configuration: true, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: true }, codeLens: { refreshSupport: true } },
         textDocument: {
+          codeLens: { dynamicRegistration: false },
           synchronization: { didSave: false, dynamicRegistration: false },
           publishDiagnostics: { relatedInformation: true, versionSupport: true },
         },
@@ -114,6 +122,38 @@ export class LspClient {
       if (this.exited) throw new Error(`${this.spec.name} ${this.exited}${this.stderrTail()}`);
       const remaining = end - performance.now();
       if (remaining <= 0) throw new Error(`${this.spec.name}: no diagnostics for ${uri} version ${version} within ${timeoutMs} ms${this.stderrTail()}`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, remaining);
+        this.waiters.add(wake);
+      });
+    }
+  }
+
+  /** Replaces a range with `text` as one incremental change; resolves with the send time. */
+  async replace(uri: string, version: number, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): Promise<number> {
+    const sent = performance.now();
+    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text }] });
+    return sent;
+  }
+
+  request<T>(method: string, params: unknown, timeoutMs: number): Promise<T> {
+    return this.deadline(this.connection.sendRequest(method, params) as Promise<T>, timeoutMs, method);
+  }
+
+  /** Resolves when a code lens refresh arrived after `since` (servers that support it send one per re-analysis). */
+  async codeLensRefreshAfter(since: number, timeoutMs: number): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.codeLensRefreshes.find((at) => at >= since);
+      if (found !== undefined) return found;
+      if (this.exited) throw new Error(`${this.spec.name} ${this.exited}${this.stderrTail()}`);
+      const remaining = end - performance.now();
+      if (remaining <= 0) throw new Error(`${this.spec.name}: no codeLens/refresh within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { trainingScript, writeTrainingTree, type GeneratedScript } from './corpus';
 import { measureEditor, type EditorPlan, type EditorResult } from './editor';
 import { measureGreenAiCli, measureRuffWasm, REPO_ROOT, type GreenAiCliResult, type RuffResult } from './cliThroughput';
+import { measureEstimateCost, measureLensRefresh } from './estimates';
 import { count, mb, ms, percentile, Table } from './format';
 import type { ServerSpec } from './lspClient';
 import { installCleanupHooks, killAll } from './processes';
@@ -154,6 +155,20 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    const cost = await attempt(() => measureEstimateCost());
+    const refresh = await attempt(() => measureLensRefresh(GREEN_AI, scratch));
+    const pair = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ') + ' ms';
+    tables.push(
+      new Table('Estimates (examples/finetune_bert_trainer.py)', ['green-ai'])
+        .row('first estimate (tables loaded + validated)', cost.ok ? ms(cost.value.firstMs) : `failed: ${cost.reason}`)
+        .row('analysis with / without estimate, p50', cost.ok ? `${cost.value.withMs.toFixed(2)} / ${cost.value.withoutMs.toFixed(2)} ms` : '—')
+        .row('  estimate pass (difference)', cost.ok ? `${(cost.value.withMs - cost.value.withoutMs).toFixed(2)} ms` : '—')
+        .row('edit → codeLens/refresh p50 / p95', refresh.ok ? pair(refresh.value.refreshMs) : `failed: ${refresh.reason}`)
+        .row('edit → new lens served p50 / p95', refresh.ok ? pair(refresh.value.lensMs) : '—')
+        .row('edits measured', refresh.ok ? String(refresh.value.edits) : '—')
+        .render(),
+    );
 
     const fail = (o: { ok: false; reason: string }) => `failed: ${o.reason}`;
     const tree = writeTrainingTree(path.join(scratch, 'tree'), CLI_FILES, 42);
