@@ -3,7 +3,7 @@ import type { AnalysisContext } from '../analysis/context';
 import { huggingFaceArgumentCalls, lightningTrainerCalls } from '../analysis/frameworks';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf } from '../analysis/syntax';
+import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, statementOf } from '../analysis/syntax';
 import { backwardTarget, type StepLoop } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
 
@@ -77,7 +77,7 @@ function autocastFix(context: AnalysisContext, stepLoop: StepLoop, backward: Nod
   const loopBody = stepLoop.loop.childForFieldName('body');
   if (!loopBody) return null;
   // Walk out from the backward statement to the loop body, looking for where the loss is computed.
-  for (let statement: Node | null = statementIn(backward); statement && statement.parent; statement = statementIn(statement.parent)) {
+  for (let statement: Node | null = statementOf(backward); statement && statement.parent; statement = statementOf(statement.parent)) {
     const lossStatement = precedingSiblings(statement).find((sibling) => assigns(sibling, lossName));
     if (lossStatement) {
       const first = firstForwardStatement(context, lossStatement) ?? lossStatement;
@@ -92,12 +92,6 @@ function autocastFix(context: AnalysisContext, stepLoop: StepLoop, backward: Nod
     if (statement.parent.id === loopBody.id) break;
   }
   return null;
-}
-
-function statementIn(node: Node): Node {
-  let current: Node = node;
-  while (current.parent && current.parent.type !== 'block' && current.parent.type !== 'module') current = current.parent;
-  return current;
 }
 
 /** Siblings before `statement`, nearest first. */

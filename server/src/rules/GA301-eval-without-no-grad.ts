@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { ensureImport, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf } from '../analysis/syntax';
+import { calleeMethod, calleeName, contains, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf, statementOf } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 const FRAMEWORK_EVAL_HOOKS = /^(validation_step|test_step|predict_step|evaluate|evaluation_loop|prediction_step)$/;
@@ -39,7 +39,7 @@ export const evalWithoutNoGrad: Rule = {
 function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string): RuleFinding | null {
   const fn = enclosingFunction(evalCall);
   if (fn && FRAMEWORK_EVAL_HOOKS.test(fn.childForFieldName('name')?.text ?? '') && isMethod(fn)) return null;
-  const evalStatement = statementIn(evalCall);
+  const evalStatement = statementOf(evalCall);
   const region = regionAfter(context, evalStatement, model);
   if (region.length === 0) return null;
   const regionCalls = region.flatMap((statement) => context.callsWithin(statement));
@@ -69,13 +69,6 @@ function isMethod(fn: Node): boolean {
   return parent?.parent?.type === 'class_definition';
 }
 
-/** The statement that holds a node, as a direct child of its block or module. */
-function statementIn(node: Node): Node {
-  let current: Node = node;
-  while (current.parent && current.parent.type !== 'block' && current.parent.type !== 'module') current = current.parent;
-  return current;
-}
-
 /** Statements after `model.eval()` in the same block, up to the one that calls `model.train()`. */
 function regionAfter(context: AnalysisContext, evalStatement: Node, model: string): Node[] {
   const region: Node[] = [];
@@ -95,10 +88,6 @@ function regionAfter(context: AnalysisContext, evalStatement: Node, model: strin
 function isForwardOf(call: Node, model: string): boolean {
   const name = calleeName(call);
   return name === model || name === `${model}.forward` || name === `${model}.module`;
-}
-
-function contains(outer: Node, inner: Node): boolean {
-  return inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;
 }
 
 /** When `model.eval()` opens a function, decorating the function is the cleaner fix. */
