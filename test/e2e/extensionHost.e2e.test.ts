@@ -47,10 +47,13 @@ describe("extension-host suite in code-server", function () {
       });
       await page.exposeFunction("codeAutomationExit", (code: number) => settle(code));
     });
+    let timer: NodeJS.Timeout | undefined;
     const code = await Promise.race([
       exitCode,
-      new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`no exit code after 150 s; log:\n${logs.join("\n")}`)), 150_000)),
-    ]);
+      new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no exit code after 150 s; log:\n${logs.join("\n")}`)), 150_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     await workbench.screenshot("extension-host-suite");
     const passed = logs.filter((line) => /✔|passing/.test(line));
     console.log(logs.filter((line) => /✔|passing|failing|\d+\) /.test(line)).map((l) => `      ${l.trim()}`).join("\n"));
