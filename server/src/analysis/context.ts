@@ -5,7 +5,7 @@
  */
 import type { Node, Tree } from 'web-tree-sitter';
 import { isDebugGated } from './debugGate';
-import { detectFrameworks, type Framework } from './frameworks';
+import { detectFrameworks, huggingFaceArgumentCalls, lightningTrainerCalls, type Framework } from './frameworks';
 import { findGpuEvidence, type GpuEvidence } from './gpuEvidence';
 import { GradMode } from './gradMode';
 import { ImportTable } from './imports';
@@ -85,6 +85,9 @@ export class AnalysisContext {
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));
   readonly frameworks = lazy((): Set<Framework> => detectFrameworks(this.calls(), this.imports()));
+  /** Lightning `Trainer(...)`/`Fabric(...)` calls, and Hugging Face `TrainingArguments`-style calls: several rules ask. */
+  readonly lightningTrainers = lazy((): Node[] => lightningTrainerCalls(this.calls(), this.imports()));
+  readonly huggingFaceArguments = lazy((): Node[] => huggingFaceArgumentCalls(this.calls(), this.imports()));
   /** The training run the script describes (model, data, epochs, precision…), for the estimate and the savings. */
   readonly runFacts = lazy((): RunFacts => extractRun(this));
 

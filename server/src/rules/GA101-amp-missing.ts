@@ -1,6 +1,5 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
-import { huggingFaceArgumentCalls, lightningTrainerCalls } from '../analysis/frameworks';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, statementOf } from '../analysis/syntax';
@@ -135,7 +134,7 @@ function checkHuggingFaceArguments(context: AnalysisContext): RuleFinding[] {
     const value = values.resolve(lookup.node, { cliDefaults: false });
     return !(value.kind === 'bool' && value.value === false);
   };
-  for (const call of huggingFaceArgumentCalls(context.calls(), context.imports())) {
+  for (const call of context.huggingFaceArguments()) {
     if (['bf16', 'fp16', 'use_cpu', 'no_cuda'].some((keyword) => enabledOrDelegated(values.argument(call, keyword)))) continue;
     const edit = keywordArgument(call, 'bf16') ? replaceKeywordValue(call, 'bf16', 'True') : addKeywordArgument(context, call, 'bf16=True');
     const name = calleeName(call)?.split('.').pop() ?? 'TrainingArguments';
@@ -155,7 +154,7 @@ const FULL_PRECISION = new Set(['32', '32-true', '64', '64-true', 'transformer-e
 function checkLightningTrainers(context: AnalysisContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
   const values = context.values();
-  for (const call of lightningTrainerCalls(context.calls(), context.imports())) {
+  for (const call of context.lightningTrainers()) {
     const accelerator = values.argument(call, 'accelerator');
     if (accelerator.state === 'unknown') continue;
     if (accelerator.state === 'present') {

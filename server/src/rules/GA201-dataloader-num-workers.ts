@@ -1,5 +1,4 @@
 import type { AnalysisContext } from '../analysis/context';
-import { huggingFaceArgumentCalls } from '../analysis/frameworks';
 import { DATALOADER_POSITIONS, datasetIsOnDevice, torchDataLoaderCalls } from '../analysis/dataLoaders';
 import { addKeywordArgument, ensureImport, replaceKeywordValue } from '../analysis/edits';
 import { firstLineRange, keywordArgument } from '../analysis/syntax';
@@ -66,7 +65,7 @@ export const dataloaderNumWorkers: Rule = {
 /** Hugging Face's Trainer builds its DataLoaders from `dataloader_num_workers`, default 0. */
 function checkTrainingArguments(context: AnalysisContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
-  for (const call of huggingFaceArgumentCalls(context.calls(), context.imports())) {
+  for (const call of context.huggingFaceArguments()) {
     if (context.isDebugGated(call)) continue;
     const workers = context.values().argument(call, 'dataloader_num_workers');
     if (workers.state === 'unknown') continue;
