@@ -80,7 +80,7 @@ export class AnalysisContext {
     return result;
   }
   readonly imports = lazy(() => new ImportTable([...this.nodesOfType('import_statement'), ...this.nodesOfType('import_from_statement')]));
-  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls()));
+  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment')));
   readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values()));
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));

@@ -45,13 +45,14 @@ interface Assignment {
 }
 
 export class ValueResolver {
-  private moduleAssignments: Map<string, Assignment[]> | undefined;
-  private readonly functionAssignments = new Map<number, Map<string, Assignment[]>>();
+  /** Bindings per scope: the module (key -1) and each function (its node id). */
+  private scopes: Map<number, Map<string, Assignment[]>> | undefined;
   private argparse: Map<string, Node | boolean> | undefined;
 
   constructor(
     private readonly root: Node,
     private readonly calls: () => readonly Node[] = () => descendantsOfType(root, 'call'),
+    private readonly assignments: () => readonly Node[] = () => descendantsOfType(root, 'assignment'),
   ) {}
 
   /**
@@ -240,17 +241,45 @@ export class ValueResolver {
   }
 
   private moduleAssignmentsMap(): Map<string, Assignment[]> {
-    this.moduleAssignments ??= collectAssignments(this.root);
-    return this.moduleAssignments;
+    return this.bindings().get(MODULE_SCOPE) ?? EMPTY_BINDINGS;
   }
 
   private assignmentsIn(fn: Node): Map<string, Assignment[]> {
-    let map = this.functionAssignments.get(fn.id);
-    if (!map) {
-      map = collectAssignments(fn.childForFieldName('body') ?? fn);
-      this.functionAssignments.set(fn.id, map);
+    return this.bindings().get(fn.id) ?? EMPTY_BINDINGS;
+  }
+
+  /**
+   * One pass over the file's assignment statements (already indexed by the analysis), each filed under the
+   * function that owns it or the module; class bodies are skipped, as their names are attributes, not bindings.
+   */
+  private bindings(): Map<number, Map<string, Assignment[]>> {
+    if (this.scopes) return this.scopes;
+    const scopes = new Map<number, Map<string, Assignment[]>>();
+    const add = (scope: number, name: string, assignment: Assignment) => {
+      let names = scopes.get(scope);
+      if (!names) scopes.set(scope, (names = new Map()));
+      const list = names.get(name);
+      if (list) list.push(assignment);
+      else names.set(name, [assignment]);
+    };
+    for (const expression of this.assignments()) {
+      const statement = expression.parent;
+      if (statement?.type !== 'expression_statement') continue;
+      const scope = owningScope(statement);
+      if (scope === null) continue;
+      const left = expression.childForFieldName('left');
+      const right = expression.childForFieldName('right');
+      if (left?.type === 'identifier' && right) {
+        add(scope, left.text, { statement, value: right });
+      } else if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
+        // `a, b = ...` binds names to values we cannot see: record them as unknowable.
+        for (const target of left.namedChildren) {
+          if (target?.type === 'identifier') add(scope, target.text, { statement, value: target });
+        }
+      }
     }
-    return map;
+    this.scopes = scopes;
+    return scopes;
   }
 
   private argparseDefaults(): Map<string, Node | boolean> {
@@ -272,39 +301,16 @@ export class ValueResolver {
   }
 }
 
-/** Simple `name = value` bindings in a scope, not descending into nested functions or classes. */
-function collectAssignments(scope: Node): Map<string, Assignment[]> {
-  const map = new Map<string, Assignment[]>();
-  const visit = (node: Node): void => {
-    for (const child of node.namedChildren) {
-      if (!child) continue;
-      if (child.type === 'function_definition' || child.type === 'class_definition' || child.type === 'decorated_definition') continue;
-      if (child.type === 'expression_statement') {
-        for (const expression of child.namedChildren) {
-          if (expression?.type !== 'assignment') continue;
-          const left = expression.childForFieldName('left');
-          const right = expression.childForFieldName('right');
-          if (left?.type === 'identifier' && right) {
-            const list = map.get(left.text) ?? [];
-            list.push({ statement: child, value: right });
-            map.set(left.text, list);
-          } else if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
-            // `a, b = ...` binds names to values we cannot see: record them as unknowable.
-            for (const target of left.namedChildren) {
-              if (target?.type !== 'identifier') continue;
-              const list = map.get(target.text) ?? [];
-              list.push({ statement: child, value: target });
-              map.set(target.text, list);
-            }
-          }
-        }
-      } else {
-        visit(child);
-      }
-    }
-  };
-  visit(scope);
-  return map;
+const MODULE_SCOPE = -1;
+const EMPTY_BINDINGS: Map<string, Assignment[]> = new Map();
+
+/** The function (node id) or module (MODULE_SCOPE) a statement binds in; null inside a class body. */
+function owningScope(statement: Node): number | null {
+  for (let p = statement.parent; p; p = p.parent) {
+    if (p.type === 'function_definition') return p.id;
+    if (p.type === 'class_definition') return null;
+  }
+  return MODULE_SCOPE;
 }
 
 function isParameter(fn: Node, name: string): boolean {
