@@ -45,11 +45,14 @@ function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string
   const regionCalls = region.flatMap((statement) => context.callsWithin(statement));
   // Gradients are wanted: test-time training, saliency maps, adversarial examples.
   if (regionCalls.some((call) => /(^|\.)(backward|grad|requires_grad_)$/.test(calleeName(call) ?? calleeMethod(call) ?? ''))) return null;
-  const forwards = regionCalls.filter((call) => isForwardOf(call, model) && !context.isGradDisabled(call));
-  const first = forwards[0];
-  if (!first) return null;
-  const firstStatement = region.find((statement) => contains(statement, first))!;
-  const lastStatement = [...region].reverse().find((statement) => forwards.some((call) => contains(statement, call)))!;
+  const direct = regionCalls.filter((call) => isForwardOf(call, model) && !context.isGradDisabled(call));
+  // The evaluation may run in a local helper the model is handed to: `evaluate(model, loader)`.
+  const delegated = direct.length > 0 ? [] : regionCalls.flatMap((call) => forwardsInHelper(context, call, model));
+  const sites = direct.length > 0 ? direct : delegated.map((d) => d.site);
+  const first = direct[0] ?? delegated[0]?.forward;
+  if (!first || sites.length === 0) return null;
+  const firstStatement = region.find((statement) => contains(statement, sites[0]!))!;
+  const lastStatement = [...region].reverse().find((statement) => sites.some((call) => contains(statement, call)))!;
   const fixes: Fix[] = [];
   const importTorch = ensureImport(context, 'torch');
   const wrap = wrapStatements(context, firstStatement, lastStatement, 'with torch.no_grad()');
@@ -62,6 +65,40 @@ function checkEvalRegion(context: AnalysisContext, evalCall: Node, model: string
     fixes,
     effect: { kind: 'slowdown', factor: 'eval-autograd-overhead', label: 'torch.no_grad() evaluation' },
   };
+}
+
+/**
+ * When `call` hands the model to a function defined in this file (`evaluate_wer(model, loader)`), the forward
+ * passes of that parameter inside it that run with autograd on; empty when the helper manages modes itself.
+ */
+function forwardsInHelper(context: AnalysisContext, call: Node, model: string): { site: Node; forward: Node }[] {
+  const name = calleeName(call);
+  if (!name || name.includes('.')) return [];
+  const position = positionalArguments(call).findIndex((argument) => argument.text === model);
+  if (position < 0) return [];
+  const helper = context.nodesOfType('function_definition').find((fn) => fn.childForFieldName('name')?.text === name && !isMethod(fn));
+  if (!helper) return [];
+  const parameter = parameterNames(helper)[position];
+  if (!parameter) return [];
+  const inner = context.callsWithin(helper);
+  if (inner.some((c) => /(^|\.)(backward|grad|requires_grad_|eval|train)$/.test(calleeName(c) ?? calleeMethod(c) ?? '') && receiverText(c) !== null && (calleeMethod(c) === 'backward' || receiverText(c) === parameter))) return [];
+  return inner.filter((c) => isForwardOf(c, parameter) && !context.isGradDisabled(c)).map((forward) => ({ site: call, forward }));
+}
+
+function receiverText(call: Node): string | null {
+  return receiverOf(call)?.text ?? null;
+}
+
+function parameterNames(fn: Node): string[] {
+  const names: string[] = [];
+  for (const parameter of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!parameter) continue;
+    if (parameter.type === 'identifier') names.push(parameter.text);
+    else if (parameter.type === 'default_parameter' || parameter.type === 'typed_default_parameter') names.push(parameter.childForFieldName('name')?.text ?? '');
+    else if (parameter.type === 'typed_parameter') names.push(parameter.namedChildren[0]?.text ?? '');
+    else break; // *args, **kwargs, keyword-only marker: later positions are not positional parameters
+  }
+  return names;
 }
 
 function isMethod(fn: Node): boolean {

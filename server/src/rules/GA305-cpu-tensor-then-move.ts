@@ -148,6 +148,8 @@ interface Factory {
   legacy: boolean;
 }
 
+const DATA_LITERALS = new Set(['list', 'tuple', 'list_comprehension', 'string', 'float']);
+
 /** `torch.zeros(n)` (no device, no CPU generator, sizes rather than data for legacy constructors). */
 function factoryCall(context: AnalysisContext, node: Node | null): Factory | null {
   if (node?.type !== 'call') return null;
@@ -160,12 +162,16 @@ function factoryCall(context: AnalysisContext, node: Node | null): Factory | nul
   if (RANDOM_FACTORIES.has(name)) return { call: node, random: true, legacy: false };
   if (LEGACY_CONSTRUCTORS.test(name)) {
     // `torch.FloatTensor([0.2, 0.8])` holds data (the copy is unavoidable); only `torch.FloatTensor(n, d)` is a fresh buffer.
+    // With two or more positional arguments a legacy constructor can only take sizes (data comes as one sequence).
     const args = positionalArguments(node);
-    const sizes = args.length > 0 && args.every((arg) => {
-      if (arg.type === 'integer') return true;
-      const value = context.values().resolve(arg);
-      return value.kind === 'number';
-    });
+    const sizes =
+      (args.length >= 2 && args.every((arg) => !DATA_LITERALS.has(arg.type))) ||
+      (args.length > 0 &&
+        args.every((arg) => {
+          if (arg.type === 'integer') return true;
+          const value = context.values().resolve(arg);
+          return value.kind === 'number';
+        }));
     return sizes ? { call: node, random: false, legacy: true } : null;
   }
   return null;
