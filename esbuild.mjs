@@ -23,7 +23,14 @@ const common = {
   define: { __GREEN_AI_VERSION__: JSON.stringify(version) },
   // The ES-module build of web-tree-sitter locates its wasm through import.meta.url, which is
   // empty in a CommonJS bundle; its CommonJS build uses __dirname and works once bundled.
-  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
+  // jsonc-parser's main entry is a UMD build whose dynamic require('./impl/format') esbuild cannot follow; bundle its ES-module build.
+  alias: {
+    'web-tree-sitter': require.resolve('web-tree-sitter'),
+    'jsonc-parser': path.join(path.dirname(require.resolve('jsonc-parser/package.json')), 'lib', 'esm', 'main.js'),
+    // yaml's Node build reads process.env.LOG_TOKENS for every token (≈15% of a large file's parse); its browser build
+    // is the same parser without that lookup.
+    yaml: path.join(path.dirname(require.resolve('yaml/package.json')), 'browser', 'dist', 'index.js'),
+  },
 };
 
 const entries = [

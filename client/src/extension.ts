@@ -17,6 +17,7 @@ import { disableRule } from './features/disableRule';
 import { EstimateDetail } from './features/estimateDetail';
 import { StatusItem } from './features/statusItem';
 
+const ANALYSED_LANGUAGES = ['python', 'yaml', 'json', 'jsonc', 'shellscript', 'slurm'];
 const MAX_RESTARTS = 4;
 const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
@@ -34,10 +35,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [
-      { scheme: 'file', language: 'python' },
-      { scheme: 'untitled', language: 'python' },
-    ],
+    // Training scripts, and the configs and job scripts that decide a run; the server only reports on files it recognises as training configs.
+    documentSelector: ANALYSED_LANGUAGES.flatMap((language) => [
+      { scheme: 'file', language },
+      { scheme: 'untitled', language },
+    ]),
     outputChannel: output,
     errorHandler: restartingErrorHandler(output, status),
   };

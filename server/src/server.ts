@@ -21,7 +21,8 @@ import { hoverFor } from './features/hover';
 import { VERSION } from '../../shared/src/version';
 import { WorkspaceSettings } from './workspace';
 
-const ANALYSED_LANGUAGES = new Set(['python']);
+/** Python training scripts, and the configs and job scripts that decide a run (server/src/configs/). */
+const ANALYSED_LANGUAGES = new Set(['python', 'yaml', 'json', 'jsonc', 'shellscript', 'slurm']);
 
 const connection = createConnection(ProposedFeatures.all);
 const workspace = new WorkspaceSettings(connection);
@@ -98,7 +99,7 @@ connection.onHover(async ({ textDocument, position }) => {
   const onFinding = hoverFor(await diagnostics.current(textDocument.uri), position);
   if (onFinding) return onFinding;
   const document = documents?.get(textDocument.uri);
-  if (!document) return null;
+  if (!document || document.document.languageId !== 'python') return null;
   try {
     return dataHoverFor(document.tree(), document.document.getText(), textDocument.uri, position);
   } catch (error) {

@@ -50,8 +50,9 @@ export const SETTINGS = {
   },
   include: {
     schema: z.array(z.string().min(1)),
-    default: ['**/*.py'],
-    description: 'Glob patterns (relative to the workspace folder) of files to analyse.',
+    default: ['**/*.py', '**/*.yaml', '**/*.yml', '**/*.json', '**/*.jsonc', '**/*.sbatch', '**/*.slurm', '**/*.sh'],
+    description:
+      'Glob patterns (relative to the workspace folder) of files to analyse: Python training scripts, and the YAML/JSON configs and SLURM/launcher scripts that decide a run (only files recognised as training configs get findings).',
   },
   exclude: {
     schema: z.array(z.string().min(1)),

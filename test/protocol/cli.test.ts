@@ -14,7 +14,7 @@ describe('dist/cli.js', () => {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
     assert.match(lines[0]!, /^examples\/\S+\.py:\d+:\d+: warning GA\d{3} /);
-    assert.equal(lines.at(-1), '15 findings in 4 of 6 files');
+    assert.equal(lines.at(-1), '18 findings in 5 of 6 files');
     for (const id of ['GA101', 'GA201', 'GA202', 'GA301', 'GA302', 'GA501']) assert.ok(run.stdout.includes(` ${id} `), `${id} shows in the demo`);
   });
 

@@ -156,3 +156,50 @@ function point(position: { row: number; column: number }) {
 function span(start: { row: number; column: number }, end: { row: number; column: number }) {
   return { start: { line: start.row, character: start.column }, end: { line: end.row, character: end.column } };
 }
+
+/**
+ * A module-level statement right after the last top-level import (with a blank line before it), adding
+ * `import torch` in the same edit when the file does not bind `torch` yet — one edit, so the order is fixed.
+ */
+export function insertAfterImports(context: AnalysisContext, statement: string, needsTorch = false): TextEdit {
+  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  let lastImport: Node | null = null;
+  for (const child of context.root.namedChildren) {
+    if (child?.type === 'import_statement' || child?.type === 'import_from_statement' || child?.type === 'future_import_statement') {
+      lastImport = child;
+    }
+  }
+  const addTorch = needsTorch && !bindsTorch(context);
+  if (lastImport) {
+    const row = lastImport.endPosition.row;
+    const extraImport = addTorch ? `${newline}import torch` : '';
+    return { range: point({ row, column: context.lineText(row).length }), newText: `${extraImport}${newline}${newline}${statement}` };
+  }
+  const importTorch = addTorch ? `import torch${newline}` : '';
+  const firstStatement = context.root.namedChildren.find((child) => child && child.type !== 'comment' && !isDocstring(child));
+  const row = firstStatement ? firstStatement.startPosition.row : 0;
+  return { range: point({ row, column: 0 }), newText: `${importTorch}${statement}${newline}${newline}` };
+}
+
+/** `import torch` (or `import torch.nn`) binds the name `torch`; `from torch import nn` and `import torch.nn as nn` do not. */
+export function bindsTorch(context: AnalysisContext): boolean {
+  return /^[ \t]*import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*torch(?:\.[\w.]+)?[ \t]*(?:,|#|$)/m.test(context.text);
+}
+
+/** `import torch` after the last top-level import when the file does not bind the name `torch` yet. */
+export function ensureTorchImport(context: AnalysisContext): TextEdit | null {
+  if (bindsTorch(context)) return null;
+  if (!context.imports().modules.has('torch')) return ensureImport(context, 'torch');
+  return insertAfterLastImport(context, 'import torch');
+}
+
+function insertAfterLastImport(context: AnalysisContext, line: string): TextEdit {
+  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  let lastImport: Node | null = null;
+  for (const statement of context.root.namedChildren) {
+    if (statement?.type === 'import_statement' || statement?.type === 'import_from_statement' || statement?.type === 'future_import_statement') lastImport = statement;
+  }
+  if (!lastImport) return { range: point({ row: 0, column: 0 }), newText: `${line}${newline}` };
+  const row = lastImport.endPosition.row;
+  return { range: point({ row, column: context.lineText(row).length }), newText: `${newline}${line}` };
+}

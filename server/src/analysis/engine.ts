@@ -72,7 +72,7 @@ function fileNote(message: string): Finding {
 }
 
 /** The severity a rule runs at under the settings, or null when it is off. */
-export function effectiveSeverity(rule: Rule, settings: Settings): Severity | null {
+export function effectiveSeverity(rule: Pick<Rule, 'meta'>, settings: Settings): Severity | null {
   const level = settings.rules[rule.meta.id] ?? 'default';
   if (level === 'off') return null;
   if (level === 'default') return rule.meta.enabledByDefault ? rule.meta.defaultSeverity : null;

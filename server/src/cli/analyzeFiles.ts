@@ -8,7 +8,9 @@ import os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Parser } from 'web-tree-sitter';
 import type { Settings } from '../../../shared/src/settings';
-import { analyzePython, precheck, type Finding } from '../analysis/engine';
+import { analyzeConfig } from '../analysis/configEngine';
+import { analyzePython, precheck, type AnalysisOutcome, type Finding } from '../analysis/engine';
+import { configFormatOf } from '../configs/configFile';
 import { createPythonParser } from '../documents/pythonParser';
 
 export interface FileResult {
@@ -121,17 +123,22 @@ export function analyzeFile(parser: Parser, file: string, settings: Settings): F
   } catch (error) {
     return { file, findings: [], errors: [`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`] };
   }
+  const configFormat = configFormatOf(undefined, file);
+  if (configFormat) return withErrors(file, analyzeConfig(text, file, configFormat, settings));
   const note = precheck(text, settings);
   if (note) return { file, findings: [note], errors: [] };
   const tree = parser.parse(text);
   if (!tree) return { file, findings: [], errors: [`tree-sitter could not parse ${file}`] };
   try {
-    const outcome = analyzePython(tree, text, file, settings);
-    const errors = outcome.failures.map(
-      (failure) => `rule ${failure.ruleId} failed on ${file}: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
-    );
-    return { file, findings: outcome.findings, errors };
+    return withErrors(file, analyzePython(tree, text, file, settings));
   } finally {
     tree.delete();
   }
+}
+
+function withErrors(file: string, outcome: AnalysisOutcome): FileResult {
+  const errors = outcome.failures.map(
+    (failure) => `rule ${failure.ruleId} failed on ${file}: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
+  );
+  return { file, findings: outcome.findings, errors };
 }

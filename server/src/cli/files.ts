@@ -1,4 +1,4 @@
-/** Finds the Python files a `green-ai check` run covers: .gitignore-aware walk, include/exclude globs. */
+/** Finds the files a `green-ai check` run covers (Python scripts, training configs, job scripts): .gitignore-aware walk, include/exclude globs. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';

@@ -41,6 +41,15 @@ const scriptSource = (fact: Fact<unknown>): Pick<Assumption, 'source' | 'year'> 
 
 const settingSource = (key: string): Pick<Assumption, 'source' | 'year'> => ({ source: { title: `Setting greenAI.${key}` }, year: null });
 
+/** The carbon model's location input for the greenAI.location setting (undefined: the world average). */
+export function locationInput(setting: string, tables: Tables): RunInput['location'] {
+  const where = resolveLocation(setting, tables);
+  if (!where.ok) return undefined;
+  return where.value.kind === 'cloud-region' && where.value.provider
+    ? { cloudRegion: { provider: where.value.provider.provider, region: (where.value.row as { region: string }).region } }
+    : { country: where.value.key };
+}
+
 /** The run input for the carbon model, or what is missing. `tables` are the shipped tables with the user's overrides. */
 export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables: Tables): RunExtraction {
   const assumptions: Assumption[] = [];
@@ -60,12 +69,7 @@ export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables
   else note('Accelerators', count, 'devices', settingSource('hardware.count'), facts.multiDevice ? `The script runs on several GPUs (${facts.multiDevice}) without saying how many.` : undefined);
   note('Accelerator model', settings['hardware.gpu'], undefined, settingSource('hardware.gpu'));
   note('Location', settings.location, undefined, settingSource('location'));
-  const where = resolveLocation(settings.location, tables);
-  const location: RunInput['location'] = where.ok
-    ? where.value.kind === 'cloud-region' && where.value.provider
-      ? { cloudRegion: { provider: where.value.provider.provider, region: (where.value.row as { region: string }).region } }
-      : { country: where.value.key }
-    : undefined;
+  const location = locationInput(settings.location, tables);
 
   const precision = facts.precision;
   note('Precision', precision.value, undefined, scriptSource(precision));

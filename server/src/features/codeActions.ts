@@ -9,7 +9,8 @@ import type { DocumentStore } from '../documents/documentStore';
 import { ruleById } from '../rules';
 import type { DiagnosticsFeature } from './diagnostics';
 
-const SUPPRESSION_COMMENT = /#\s*green-ai:\s*ignore\[([^\]]*)\]/;
+const SUPPRESSION_COMMENT = /(?:#|\/\/)\s*green-ai:\s*ignore\[([^\]]*)\]/;
+const COMMENT_BY_LANGUAGE: Record<string, string> = { jsonc: '//' };
 
 export async function provideCodeActions(params: CodeActionParams, documents: DocumentStore, diagnostics: DiagnosticsFeature): Promise<CodeAction[]> {
   const uri = params.textDocument.uri;
@@ -33,12 +34,16 @@ export async function provideCodeActions(params: CodeActionParams, documents: Do
         edit: { changes: { [uri]: fix.edits } },
       });
     }
-    actions.push({
-      title: `Suppress ${ruleId} on this line`,
-      kind: CodeActionKind.QuickFix,
-      diagnostics: [diagnostic],
-      edit: { changes: { [uri]: [suppressionEdit(document.document.getText(), diagnostic.range.start.line, ruleId)] } },
-    });
+    // A comment is valid YAML, shell and JSONC, but not JSON (json.load would fail on it): no suppression there.
+    const comment = COMMENT_BY_LANGUAGE[document.document.languageId] ?? '#';
+    if (document.document.languageId !== 'json') {
+      actions.push({
+        title: `Suppress ${ruleId} on this line`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [diagnostic],
+        edit: { changes: { [uri]: [suppressionEdit(document.document.getText(), diagnostic.range.start.line, ruleId, comment)] } },
+      });
+    }
     const slug = ruleById(ruleId)?.meta.slug;
     actions.push({
       title: `Disable ${ruleId}${slug ? ` (${slug})` : ''} in settings`,
@@ -55,7 +60,7 @@ function samePosition(finding: Finding, diagnostic: Diagnostic): boolean {
 }
 
 /** Adds the rule to an existing `# green-ai: ignore[...]` on the line, or appends a new comment. */
-export function suppressionEdit(text: string, line: number, ruleId: string): TextEdit {
+export function suppressionEdit(text: string, line: number, ruleId: string, comment = '#'): TextEdit {
   const lines = text.split(/\r?\n/);
   const content = lines[line] ?? '';
   const existing = SUPPRESSION_COMMENT.exec(content);
@@ -70,6 +75,6 @@ export function suppressionEdit(text: string, line: number, ruleId: string): Tex
   }
   return {
     range: { start: { line, character: content.length }, end: { line, character: content.length } },
-    newText: `  # green-ai: ignore[${ruleId}]`,
+    newText: `  ${comment} green-ai: ignore[${ruleId}]`,
   };
 }

@@ -6,7 +6,9 @@
 import { DiagnosticSeverity, type Connection, type Diagnostic } from 'vscode-languageserver';
 import { DIAGNOSTIC_SOURCE, STATUS_NOTIFICATION, type StatusParams } from '../../../shared/src/protocol';
 import { docsUrlFor, type Severity } from '../../../shared/src/ruleMeta';
+import { analyzeConfig } from '../analysis/configEngine';
 import { analyzePython, FILE_NOTE_ID, precheck, type Finding } from '../analysis/engine';
+import { configFormatOf } from '../configs/configFile';
 import type { ScriptEstimate } from '../estimates/estimate';
 import type { DocumentStore } from '../documents/documentStore';
 import { ruleById } from '../rules';
@@ -119,14 +121,16 @@ export class DiagnosticsFeature {
     }
     const started = performance.now();
     const text = document.document.getText();
-    const note = precheck(text, settings);
+    const configFormat = configFormatOf(document.document.languageId, uri);
+    const note = configFormat ? null : precheck(text, settings);
     let findings: Finding[];
     let estimate: ScriptEstimate | null = null;
     if (note) {
       findings = [note];
     } else {
       try {
-        const outcome = analyzePython(document.tree(), text, uri, settings);
+        // Configs and job scripts are parsed here, once per analysed version; Python uses the document's incremental tree.
+        const outcome = configFormat ? analyzeConfig(text, uri, configFormat, settings) : analyzePython(document.tree(), text, uri, settings);
         for (const failure of outcome.failures) {
           const detail = failure.error instanceof Error ? failure.error.stack ?? failure.error.message : String(failure.error);
           this.connection.console.error(`Rule ${failure.ruleId} failed on ${failure.uri}: ${detail}`);

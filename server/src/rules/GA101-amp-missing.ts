@@ -55,7 +55,7 @@ function checkHandWrittenLoops(context: AnalysisContext): RuleFinding[] {
 }
 
 /** Any sign that precision is already handled, or chosen at run time (`autocast(enabled=args.amp)` counts). */
-function usesReducedPrecision(context: AnalysisContext): boolean {
+export function usesReducedPrecision(context: AnalysisContext): boolean {
   for (const call of context.calls()) {
     const method = calleeMethod(call) ?? '';
     const name = context.qualifiedCallee(call) ?? '';

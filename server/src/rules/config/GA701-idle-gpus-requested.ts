@@ -1,0 +1,109 @@
+/**
+ * GA701 idle-gpus-requested: a batch script allocates N GPUs per node but its launch starts fewer processes
+ * (`torchrun --nproc_per_node=K`, `accelerate launch --num_processes K`, `deepspeed --num_gpus K`, a plain
+ * `python train.py`). Anchored on the `#SBATCH` GPU directive, with the launch line as related information;
+ * the message states the idle GPU-hours for the `--time` limit and their energy and CO2e (carbon model).
+ * A plain `python` launch may use every GPU itself (DataParallel, device_map, Lightning devices=N): until the job
+ * graph reads the entry script, that finding is uncertain (information).
+ */
+import type { RuleMeta } from '../../../../shared/src/ruleMeta';
+import { gpuAllocation, type GpuAllocation, type Launch } from '../../configs/slurm';
+import type { Fix } from '../rule';
+import { idleGpuCost } from './idleGpuCost';
+import { directiveText, setGpuCount } from './jobEdits';
+import { jobScript, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+
+const meta: RuleMeta = {
+  id: 'GA701',
+  slug: 'idle-gpus-requested',
+  title: 'More GPUs allocated than the job starts processes for',
+  category: 'distributed',
+  tier: 'core',
+  defaultSeverity: 'warning',
+  enabledByDefault: true,
+  why:
+    'A batch job holds every GPU it allocates for its whole run, whether a process uses it or not: GPUs that no process drives still draw idle power, count toward the job\'s embodied carbon and accounting, and are kept from other jobs. With one process per GPU (torchrun, accelerate launch, deepspeed), starting fewer processes than the GPUs allocated per node leaves the rest idle for the entire wall time.',
+  fix: 'Start one process per allocated GPU (`torchrun --nproc_per_node=N`, `accelerate launch --num_processes N`, `srun` with `--ntasks-per-node=N`), or request only the GPUs the job uses.',
+  sources: [
+    { title: 'Slurm sbatch: --gres, --gpus, --gpus-per-node, --time', url: 'https://slurm.schedmd.com/sbatch.html', year: 2024 },
+    { title: 'Slurm Generic Resource (GRES) scheduling', url: 'https://slurm.schedmd.com/gres.html', year: 2024 },
+    { title: 'torchrun (Elastic Launch): --nproc-per-node', url: 'https://pytorch.org/docs/stable/elastic/run.html', year: 2024 },
+    { title: 'Princeton Research Computing: multi-GPU training with PyTorch', url: 'https://github.com/PrincetonUniversity/multi_gpu_training', year: 2023 },
+  ],
+};
+
+export const idleGpusRequested: ConfigRule = {
+  meta,
+  check(context) {
+    const job = jobScript(context);
+    const allocation = job ? gpuAllocation(job) : undefined;
+    if (!job || !allocation || allocation.perNode < 1) return [];
+    const launches = job.launches.filter((launch) => launch.cpuEvidence.length === 0); // CPU runs are GA702's
+    if (launches.length === 0) return [];
+    let main: { launch: Launch; perNode: number } | undefined;
+    for (const launch of launches) {
+      const perNode = processesPerNode(launch, allocation);
+      if (perNode === null) return []; // one launch may use every GPU, or its size is decided at run time
+      if (!main || perNode >= main.perNode) main = { launch, perNode };
+    }
+    if (!main || main.perNode >= allocation.perNode) return [];
+    return [finding(context, allocation, main.launch, main.perNode)];
+  },
+};
+
+/** Processes a launch starts on each node; null when it is 'all GPUs' or unknown. */
+function processesPerNode(launch: Launch, allocation: GpuAllocation): number | null {
+  if (launch.perNode === null || launch.perNode === 'all') return null;
+  if (!launch.underSrun) return allocation.nodes > 1 ? null : launch.perNode; // launchers that reach other nodes themselves (pdsh, ssh) are not modelled
+  const copies = launch.srunCopiesPerNode === undefined ? allocation.tasksPerNode : launch.srunCopiesPerNode;
+  return copies === null ? null : copies * launch.perNode;
+}
+
+function finding(context: ConfigContext, allocation: GpuAllocation, launch: Launch, perNode: number): ConfigRuleFinding {
+  const idlePerNode = allocation.perNode - perNode;
+  const nodes = launch.underSrun ? allocation.nodes : 1;
+  const idle = idlePerNode * nodes;
+  const lines = context.lines;
+  const what = launchDescription(launch, perNode);
+  const plainPython = launch.launcher === 'python' && launch.defaulted;
+  const gpusText = `${allocation.perNode} GPU${allocation.perNode === 1 ? '' : 's'}${allocation.nodes > 1 ? ' per node' : ''}`;
+  const message = [
+    `This job allocates ${gpusText} (${directiveText(allocation.directive)}) but ${what}: ${idle} GPU${idle === 1 ? ' stays' : 's stay'} idle for the whole job${plainPython ? `, unless ${launch.entry?.text ?? 'the script'} spreads over all GPUs itself (nn.DataParallel, device_map, Lightning devices=${allocation.perNode})` : ''}.`,
+    idleGpuCost(idle, allocation, context.settings),
+  ].join(' ');
+  const fixes: Fix[] = [];
+  if (launch.countWord && !launch.countWord.dynamic && launch.launcher !== 'accelerate') {
+    const copies = launch.underSrun ? (launch.srunCopiesPerNode ?? allocation.tasksPerNode) ?? 1 : 1;
+    if (allocation.perNode % copies === 0) {
+      const count = allocation.perNode / copies;
+      fixes.push({ title: `Start ${count} processes per node`, preferred: false, edits: [{ range: lines.range(launch.countWord.start, launch.countWord.end), newText: String(count) }] });
+    }
+  } else if (launch.launcher === 'torchrun' && launch.defaulted && !launch.underSrun) {
+    const program = launch.command.words.find((w) => /(^|\/)torchrun$/.test(w.text) || w.text === 'torch.distributed.run');
+    if (program) fixes.push({ title: `Start ${allocation.perNode} processes (--nproc_per_node=${allocation.perNode})`, preferred: false, edits: [{ range: lines.range(program.end, program.end), newText: ` --nproc_per_node=${allocation.perNode}` }] });
+  }
+  const reduce = setGpuCount(lines, allocation.directive, perNode);
+  if (reduce) fixes.push({ title: `Request ${perNode} GPU${perNode === 1 ? '' : 's'} per node instead`, preferred: false, edits: [reduce] });
+  const launchEnd = launch.entry ?? launch.countWord ?? launch.command.words[launch.command.words.length - 1]!;
+  return {
+    range: lines.range(allocation.directive.span.start, allocation.directive.span.end),
+    message,
+    fixes,
+    related: [{ range: lines.range(launch.command.start, Math.max(launchEnd.end, launch.countWord?.end ?? 0)), message: `${what} here` }],
+    uncertain: plainPython,
+  };
+}
+
+function launchDescription(launch: Launch, perNode: number): string {
+  const processes = `${perNode} process${perNode === 1 ? '' : 'es'}`;
+  switch (launch.launcher) {
+    case 'torchrun':
+      return launch.defaulted ? `torchrun starts ${processes} per node (its default without --nproc_per_node)` : `torchrun starts ${processes} per node`;
+    case 'accelerate':
+      return `accelerate launch starts ${processes} per node`;
+    case 'deepspeed':
+      return `deepspeed starts ${processes} per node`;
+    default:
+      return `${launch.underSrun ? 'srun' : 'python'} starts ${processes}${launch.underSrun ? ' per node' : ''} of ${launch.entry?.text ?? 'the script'}`;
+  }
+}
