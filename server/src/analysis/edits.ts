@@ -124,14 +124,10 @@ export function unwrapWith(context: AnalysisContext, withStatement: Node): TextE
 
 /** `import os` after the last top-level import (or at the top), unless the module is already imported. */
 export function ensureImport(context: AnalysisContext, module: string): TextEdit | null {
-  if (context.imports().modules.has(module)) return null;
+  // `from torch import nn` imports the module but does not bind the name `torch` that a fix writes.
+  if (context.imports().binds(module)) return null;
   const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
-  let lastImport: Node | null = null;
-  for (const statement of context.root.namedChildren) {
-    if (statement?.type === 'import_statement' || statement?.type === 'import_from_statement' || statement?.type === 'future_import_statement') {
-      lastImport = statement;
-    }
-  }
+  const lastImport = lastTopLevelImport(context);
   if (lastImport) {
     const row = lastImport.endPosition.row;
     return { range: point({ row, column: context.lineText(row).length }), newText: `${newline}import ${module}` };
@@ -163,13 +159,8 @@ function span(start: { row: number; column: number }, end: { row: number; column
  */
 export function insertAfterImports(context: AnalysisContext, statement: string, needsTorch = false): TextEdit {
   const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
-  let lastImport: Node | null = null;
-  for (const child of context.root.namedChildren) {
-    if (child?.type === 'import_statement' || child?.type === 'import_from_statement' || child?.type === 'future_import_statement') {
-      lastImport = child;
-    }
-  }
-  const addTorch = needsTorch && !bindsTorch(context);
+  const lastImport = lastTopLevelImport(context);
+  const addTorch = needsTorch && !context.imports().binds('torch');
   if (lastImport) {
     const row = lastImport.endPosition.row;
     const extraImport = addTorch ? `${newline}import torch` : '';
@@ -181,25 +172,15 @@ export function insertAfterImports(context: AnalysisContext, statement: string, 
   return { range: point({ row, column: 0 }), newText: `${importTorch}${statement}${newline}${newline}` };
 }
 
-/** `import torch` (or `import torch.nn`) binds the name `torch`; `from torch import nn` and `import torch.nn as nn` do not. */
-export function bindsTorch(context: AnalysisContext): boolean {
-  return /^[ \t]*import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*torch(?:\.[\w.]+)?[ \t]*(?:,|#|$)/m.test(context.text);
-}
-
-/** `import torch` after the last top-level import when the file does not bind the name `torch` yet. */
+/** `import torch` where a fix writes `torch.…` and the file does not bind that name yet. */
 export function ensureTorchImport(context: AnalysisContext): TextEdit | null {
-  if (bindsTorch(context)) return null;
-  if (!context.imports().modules.has('torch')) return ensureImport(context, 'torch');
-  return insertAfterLastImport(context, 'import torch');
+  return ensureImport(context, 'torch');
 }
 
-function insertAfterLastImport(context: AnalysisContext, line: string): TextEdit {
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+function lastTopLevelImport(context: AnalysisContext): Node | null {
   let lastImport: Node | null = null;
   for (const statement of context.root.namedChildren) {
     if (statement?.type === 'import_statement' || statement?.type === 'import_from_statement' || statement?.type === 'future_import_statement') lastImport = statement;
   }
-  if (!lastImport) return { range: point({ row: 0, column: 0 }), newText: `${line}${newline}` };
-  const row = lastImport.endPosition.row;
-  return { range: point({ row, column: context.lineText(row).length }), newText: `${newline}${line}` };
+  return lastImport;
 }

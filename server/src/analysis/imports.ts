@@ -64,6 +64,11 @@ export class ImportTable {
     return result;
   }
 
+  /** Whether `name` is bound by an import: `import torch` and `import torch.nn` bind `torch`; `from torch import nn` does not. */
+  binds(name: string): boolean {
+    return this.aliases.has(name);
+  }
+
   importsModule(prefix: string): boolean {
     for (const module of this.modules) if (module === prefix || module.startsWith(`${prefix}.`)) return true;
     return false;
