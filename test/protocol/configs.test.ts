@@ -51,7 +51,7 @@ describe('configs and job scripts over stdio', function () {
     const amp = diagnostics[0]!;
     assert.equal(amp.source, 'Green AI');
     assert.match(messageOf(amp), /Lightning trainer runs on the GPU in 32-bit/);
-    assert.match(amp.codeDescription!.href, /#ga101-amp-missing$/);
+    assert.match(amp.codeDescription!.href, /\/docs\/rules\/GA101\.md$/);
     const actions = await actionsFor(uri, amp);
     assert.deepEqual(actions.map((a) => a.title), ['Add precision: bf16-mixed', 'Suppress GA101 on this line', 'Disable GA101 (amp-missing) in settings']);
     const fixed = applyEdits(LIGHTNING, actions[0]!.edit!.changes![uri]! as TextEdit[]);

@@ -57,7 +57,7 @@ describe('language server over stdio', function () {
     assert.deepEqual(codes(diagnostics), ['13:GA101', '6:GA501', '7:GA201', '7:GA202']);
     const workers = diagnostics.find((d) => d.code === 'GA201')!;
     assert.equal(workers.source, 'Green AI');
-    assert.match(workers.codeDescription!.href, /docs\/rules\.md#ga201-dataloader-num-workers$/);
+    assert.match(workers.codeDescription!.href, /\/docs\/rules\/GA201\.md$/);
     assert.deepEqual(workers.range, { start: { line: 7, character: 9 }, end: { line: 7, character: 57 } });
     const pin = diagnostics.find((d) => d.code === 'GA202')!;
     assert.equal(pin.relatedInformation?.[0]?.location.range.start.line, 4);

@@ -79,7 +79,7 @@ describe('green-ai check', () => {
     const run = sarif.runs[0];
     assert.equal(run.tool.driver.name, 'green-ai');
     const rule = run.tool.driver.rules.find((r: { id: string }) => r.id === 'GA201');
-    assert.match(rule.helpUri, /^https:\/\/.*#ga201-dataloader-num-workers$/);
+    assert.match(rule.helpUri, /^https:\/\/.*\/docs\/rules\/GA201\.md$/);
     assert.ok(rule.help.markdown.includes('num_workers'));
     assert.equal(run.results.length, 1);
     const result = run.results[0];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { configurationContribution, defaultSettings, parseSettings } from '../../shared/src/settings';
-import { renderRulesMarkdown, packageJsonWithConfiguration, RULES_DOC, PACKAGE_JSON } from '../../scripts/generate-docs';
+import { generatedDocs, packageJsonWithConfiguration, PACKAGE_JSON, stalePages } from '../../scripts/generate-docs';
 
 describe('settings', () => {
   it('accepts valid values and keeps defaults for the rest', () => {
@@ -36,8 +36,10 @@ describe('settings', () => {
 });
 
 describe('generated files are up to date (run `npm run docs` when this fails)', () => {
-  it('docs/rules.md matches the rule registry', () => {
-    assert.equal(readFileSync(RULES_DOC, 'utf8'), renderRulesMarkdown());
+  it('docs/rules.md and every docs/rules/GAxxx.md page match the rule registry', () => {
+    const docs = generatedDocs();
+    for (const [file, expected] of docs) assert.equal(readFileSync(file, 'utf8'), expected, `${file} is stale`);
+    assert.deepEqual(stalePages(docs), [], 'pages of rules that no longer exist');
   });
   it("package.json's contributes.configuration matches the settings schema", () => {
     const text = readFileSync(PACKAGE_JSON, 'utf8');
