@@ -15,13 +15,19 @@ import { debugApisEnabled } from './GA303-debug-apis-enabled';
 import { emptyCacheInLoop } from './GA304-empty-cache-in-loop';
 import { cpuTensorThenMove } from './GA305-cpu-tensor-then-move';
 import { hostSyncInLoop } from './GA306-host-sync-in-loop';
+import { loopInvariantInTrainLoop } from './GA307-loop-invariant-in-train-loop';
+import { deterministicAlgorithms } from './GA308-deterministic-algorithms';
 import { convBiasBeforeBn } from './GA401-conv-bias-before-bn';
 import { cudnnBenchmarkOff } from './GA402-cudnn-benchmark-off';
+import { torchCompileMissing } from './GA403-torch-compile-missing';
 import { optimizerNotFused } from './GA404-optimizer-not-fused';
 import { dataParallelInsteadOfDdp } from './GA501-dataparallel-instead-of-ddp';
 import { ddpWithoutDistributedSampler } from './GA502-ddp-without-distributed-sampler';
+import { ddpGradAccumWithoutNoSync } from './GA503-ddp-grad-accum-without-no-sync';
 import { ddpFindUnusedParameters } from './GA504-ddp-find-unused-parameters';
 import { unboundedTrainingLength } from './GA601-unbounded-training-length';
+import { noEarlyStopping } from './GA602-no-early-stopping';
+import { microBatchTooSmall } from './GA604-micro-batch-too-small';
 import { CONFIG_ONLY_RULE_META } from './config';
 import type { Rule } from './rule';
 
@@ -45,10 +51,16 @@ export const RULES: readonly Rule[] = [
   dataloaderPersistentWorkers,
   blockingH2dCopy,
   hostSyncInLoop,
+  loopInvariantInTrainLoop,
+  deterministicAlgorithms,
   cudnnBenchmarkOff,
+  torchCompileMissing,
   optimizerNotFused,
   ddpWithoutDistributedSampler,
+  ddpGradAccumWithoutNoSync,
   ddpFindUnusedParameters,
+  noEarlyStopping,
+  microBatchTooSmall,
 ];
 
 // Rules that exist only for configs and job scripts (rules/config/) are looked up here too, for docs links and SARIF.
