@@ -13,6 +13,7 @@ import { calleeMethod, calleeName, descendantsOfType, positionalArguments, recei
 import { findStepLoops, type StepLoop } from './trainingLoop';
 import { ValueResolver } from './values';
 import { extractRun, type RunFacts } from '../estimates/extract';
+import type { Settings } from '../../../shared/src/settings';
 
 function lazy<T>(compute: () => T): () => T {
   let cached: { value: T } | undefined;
@@ -34,6 +35,8 @@ export class AnalysisContext {
     readonly tree: Tree,
     readonly text: string,
     readonly uri: string,
+    /** The user's settings, for rules that read one (GA607 reads greenAI.hardware.gpu); absent outside the engine. */
+    readonly settings?: Settings,
   ) {
     this.root = tree.rootNode;
   }

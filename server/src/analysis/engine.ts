@@ -88,7 +88,7 @@ export function analyzePython(
   options: AnalysisOptions = {},
 ): AnalysisOutcome {
   beginAnalysis();
-  const context = new AnalysisContext(tree, text, uri);
+  const context = new AnalysisContext(tree, text, uri, settings);
   const findings: Finding[] = [];
   const effects = new Map<Finding, CostEffect>();
   const failures: RuleFailure[] = [];

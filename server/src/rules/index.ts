@@ -28,6 +28,8 @@ import { ddpFindUnusedParameters } from './GA504-ddp-find-unused-parameters';
 import { unboundedTrainingLength } from './GA601-unbounded-training-length';
 import { noEarlyStopping } from './GA602-no-early-stopping';
 import { microBatchTooSmall } from './GA604-micro-batch-too-small';
+import { globalBatchOversized } from './GA605-global-batch-oversized';
+import { batchExceedsGpuMemory } from './GA607-batch-exceeds-gpu-memory';
 import { CONFIG_ONLY_RULE_META } from './config';
 import type { Rule } from './rule';
 
@@ -61,6 +63,8 @@ export const RULES: readonly Rule[] = [
   ddpFindUnusedParameters,
   noEarlyStopping,
   microBatchTooSmall,
+  globalBatchOversized,
+  batchExceedsGpuMemory,
 ];
 
 // Rules that exist only for configs and job scripts (rules/config/) are looked up here too, for docs links and SARIF.

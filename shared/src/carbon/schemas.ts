@@ -242,6 +242,16 @@ export const LanguageModelRowSchema = z.strictObject({
   id: nameId,
   /** Total parameter count (dense). */
   parameters: z.number().positive(),
+  /** Transformer shape, where a source gives it (GA607's activation estimate); absent otherwise. */
+  architecture: z
+    .strictObject({
+      layers: z.number().int().positive(),
+      hidden: z.number().int().positive(),
+      heads: z.number().int().positive(),
+      source: TableSourceSchema,
+      year: YearSchema,
+    })
+    .optional(),
   aliases,
   note: z.string().optional(),
   source: TableSourceSchema,
@@ -310,6 +320,32 @@ export const SavingsFactorTableSchema = z.strictObject({
   rows: z.array(SavingsFactorRowSchema).min(1),
 });
 
+/** Every constant of the training-memory estimate (GA607); the table must hold each exactly once. */
+export const MEMORY_MODEL_KEYS = [
+  'weightBytesFp32',
+  'weightBytesMixed',
+  'gradientBytes',
+  'adamStateBytes',
+  'momentumStateBytes',
+  'transformerActivationBytesPerSbh',
+  'cudaContextGB',
+] as const;
+export type MemoryModelKey = (typeof MEMORY_MODEL_KEYS)[number];
+
+export const MemoryModelRowSchema = z.strictObject({
+  key: z.enum(MEMORY_MODEL_KEYS),
+  value: z.number().min(0),
+  unit: z.string().min(1),
+  note: z.string().optional(),
+  source: TableSourceSchema,
+  year: YearSchema,
+});
+export const MemoryModelTableSchema = z.strictObject({
+  table: z.literal('memory-model'),
+  description: z.string(),
+  rows: z.array(MemoryModelRowSchema).min(1),
+});
+
 /** The table files, by the name the model uses for each. */
 export const TABLE_SCHEMAS = {
   gpus: GpuTableSchema,
@@ -325,6 +361,7 @@ export const TABLE_SCHEMAS = {
   datasets: DatasetTableSchema,
   trainingDefaults: TrainingDefaultTableSchema,
   savingsFactors: SavingsFactorTableSchema,
+  memoryModel: MemoryModelTableSchema,
 } as const;
 export type TableName = keyof typeof TABLE_SCHEMAS;
 
@@ -342,6 +379,7 @@ export const TABLE_FILES: Record<TableName, string> = {
   datasets: 'shared/data/datasets.json',
   trainingDefaults: 'shared/data/training-defaults.json',
   savingsFactors: 'shared/data/savings-factors.json',
+  memoryModel: 'shared/data/memory-model.json',
 };
 
 // Row types as the model sees them: shipped rows, plus rows from user overrides, whose provenance is
@@ -370,6 +408,7 @@ export type LanguageModelRow = z.infer<typeof LanguageModelRowSchema>;
 export type DatasetRow = z.infer<typeof DatasetRowSchema>;
 export type TrainingDefaultRow = z.infer<typeof TrainingDefaultRowSchema>;
 export type SavingsFactorRow = z.infer<typeof SavingsFactorRowSchema>;
+export type MemoryModelRow = z.infer<typeof MemoryModelRowSchema>;
 
 /** All tables, validated. Build with `loadTables()` (shipped) and `applyOverrides()` (user settings). */
 export interface Tables {
@@ -386,6 +425,7 @@ export interface Tables {
   datasets: { rows: DatasetRow[] };
   trainingDefaults: { rows: TrainingDefaultRow[] };
   savingsFactors: { rows: SavingsFactorRow[] };
+  memoryModel: { rows: MemoryModelRow[] };
 }
 
 // ---------------------------------------------------------------------------------------------

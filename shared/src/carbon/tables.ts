@@ -16,11 +16,13 @@ import languageModelsJson from '../../data/language-models.json';
 import datasetsJson from '../../data/datasets.json';
 import trainingDefaultsJson from '../../data/training-defaults.json';
 import savingsFactorsJson from '../../data/savings-factors.json';
+import memoryModelJson from '../../data/memory-model.json';
 import { compactName, hubKey, plainKey, regionKey } from './names';
 import {
   DEFAULT_KEYS,
   DEVICE_CLASSES,
   GpuRowSchema,
+  MEMORY_MODEL_KEYS,
   OverridesSchema,
   PRECISIONS,
   TABLE_FILES,
@@ -51,6 +53,7 @@ export const RAW_TABLES: Record<TableName, unknown> = {
   datasets: datasetsJson,
   trainingDefaults: trainingDefaultsJson,
   savingsFactors: savingsFactorsJson,
+  memoryModel: memoryModelJson,
 };
 
 /** Validates raw table contents (the shipped JSON, or a test's copy) and checks them across rows. */
@@ -185,6 +188,10 @@ export function checkTables(tables: Tables): CarbonProblem[] {
     tables.savingsFactors.rows.map((row) => [row.id, `${row.id}/${row.rule}`] as const),
     (msg) => bad('savingsFactors', msg),
   );
+  for (const key of MEMORY_MODEL_KEYS) {
+    const count = tables.memoryModel.rows.filter((row) => row.key === key).length;
+    if (count !== 1) bad('memoryModel', `expected exactly one row for "${key}", found ${count}`);
+  }
   return problems;
 }
 
