@@ -26,6 +26,7 @@ const INDEXED_TYPES = [
 ] as const;
 export type IndexedType = (typeof INDEXED_TYPES)[number];
 
+const MODEL_WRAPPER_TEXT = /DataParallel|DDP|FSDP|compile/;
 const MODEL_WRAPPERS = /(^|\.)(DataParallel|DistributedDataParallel|DDP|FSDP|FullyShardedDataParallel|compile)$/;
 
 export class AnalysisContext {
@@ -84,7 +85,7 @@ export class AnalysisContext {
   }
   readonly imports = lazy(() => new ImportTable([...this.nodesOfType('import_statement'), ...this.nodesOfType('import_from_statement')]));
   readonly values = lazy(() => new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment')));
-  readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values()));
+  readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values(), this.text));
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));
   readonly frameworks = lazy((): Set<Framework> => detectFrameworks(this.calls(), this.imports()));
@@ -125,6 +126,8 @@ export class AnalysisContext {
       }
     }
     for (const assignment of this.nodesOfType('assignment')) {
+      // Only `x = Wrapper(model)` matters; testing the text first spares reading every assignment's fields.
+      if (!MODEL_WRAPPER_TEXT.test(this.text.slice(assignment.startIndex, assignment.endIndex))) continue;
       const right = assignment.childForFieldName('right');
       const left = assignment.childForFieldName('left');
       if (right?.type !== 'call' || !left) continue;

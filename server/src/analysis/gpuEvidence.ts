@@ -20,9 +20,14 @@ function isAcceleratorString(value: string): boolean {
   return ACCELERATOR_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
-export function findGpuEvidence(calls: readonly Node[], values: ValueResolver): GpuEvidence {
+const DEVICE_KEYWORD = /\bdevice\s*=/;
+
+export function findGpuEvidence(calls: readonly Node[], values: ValueResolver, source: string): GpuEvidence {
+  // Reading a call's keyword arguments crosses into wasm; only calls whose text mentions a device keyword need it.
+  const anyDeviceKeyword = source.includes('device');
   for (const call of calls) {
-    if (showsGpu(call, values)) return { present: true, first: call };
+    const deviceKeyword = anyDeviceKeyword && DEVICE_KEYWORD.test(source.slice(call.startIndex, call.endIndex));
+    if (showsGpu(call, values, deviceKeyword)) return { present: true, first: call };
   }
   return { present: false, first: null };
 }
@@ -32,7 +37,7 @@ function mayBeAccelerator(node: Node | null, values: ValueResolver): boolean {
   return !!strings && [...strings].some(isAcceleratorString);
 }
 
-function showsGpu(call: Node, values: ValueResolver): boolean {
+function showsGpu(call: Node, values: ValueResolver, mayHaveDeviceKeyword: boolean): boolean {
   const name = calleeName(call) ?? '';
   const method = calleeMethod(call);
   if (method === 'cuda' && receiverOf(call)) return true;
@@ -47,7 +52,7 @@ function showsGpu(call: Node, values: ValueResolver): boolean {
     const target = keywordValue(call, 'device') ?? positionalArguments(call)[0] ?? null;
     if (mayBeAccelerator(target, values)) return true;
   }
-  const deviceKeyword = keywordValue(call, 'device');
+  const deviceKeyword = mayHaveDeviceKeyword ? keywordValue(call, 'device') : null;
   if (deviceKeyword && mayBeAccelerator(deviceKeyword, values)) return true;
   const lastSegment = name.split('.').pop() ?? '';
   if (AUTO_GPU_FRAMEWORK_CALLS.has(lastSegment) && lastSegment !== 'Trainer') return true;

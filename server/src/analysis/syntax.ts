@@ -71,11 +71,21 @@ export function calleeOf(call: Node): Node | null {
   return call.childForFieldName('function');
 }
 
+const PLAIN_DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
+
 /** The called name, e.g. `nn.DataParallel`; null for calls of calls or subscripts. */
 export function calleeName(call: Node): string | null {
   let name = calleeNames.get(call.id);
   if (name === undefined) {
-    name = dottedName(calleeOf(call));
+    const callee = calleeOf(call);
+    if (callee?.type === 'identifier' || callee?.type === 'attribute') {
+      // Most callees are written plainly (`torch.nn.DataParallel`): their text is the name, with no walk down the
+      // attribute chain. Anything else (spaces, comments, calls or subscripts inside) takes the structural path.
+      const text = callee.text;
+      name = PLAIN_DOTTED.test(text) ? text : dottedName(callee);
+    } else {
+      name = null;
+    }
     calleeNames.set(call.id, name);
   }
   return name;
