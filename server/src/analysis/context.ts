@@ -43,6 +43,9 @@ export class AnalysisContext {
   }
 
   readonly lines = lazy(() => this.text.split(/\r?\n/));
+  /** The file's line ending, for text that edits insert. */
+  readonly newline = lazy(() => (this.text.includes('\r\n') ? '\r\n' : '\n'));
+
   lineText(line: number): string {
     return this.lines()[line] ?? '';
   }

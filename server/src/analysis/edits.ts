@@ -67,7 +67,7 @@ export function wrapStatements(context: AnalysisContext, first: Node, last: Node
     const line = context.lineText(row);
     body.push(line.trim().length === 0 ? line : unit + line);
   }
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   return {
     range: { start: { line: startRow, character: 0 }, end: { line: endRow, character: context.lineText(endRow).length } },
     newText: `${indentation}${header}:${newline}${body.join(newline)}`,
@@ -114,7 +114,7 @@ export function unwrapWith(context: AnalysisContext, withStatement: Node): TextE
     else if (line.startsWith(outer + extra)) lines.push(outer + line.slice(outer.length + extra.length));
     else return null;
   }
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   const endRow = body.endPosition.row;
   return {
     range: { start: { line: withStatement.startPosition.row, character: 0 }, end: { line: endRow, character: context.lineText(endRow).length } },
@@ -126,7 +126,7 @@ export function unwrapWith(context: AnalysisContext, withStatement: Node): TextE
 export function ensureImport(context: AnalysisContext, module: string): TextEdit | null {
   // `from torch import nn` imports the module but does not bind the name `torch` that a fix writes.
   if (context.imports().binds(module)) return null;
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   const lastImport = lastTopLevelImport(context);
   if (lastImport) {
     const row = lastImport.endPosition.row;
@@ -158,7 +158,7 @@ function span(start: { row: number; column: number }, end: { row: number; column
  * `import torch` in the same edit when the file does not bind `torch` yet — one edit, so the order is fixed.
  */
 export function insertAfterImports(context: AnalysisContext, statement: string, needsTorch = false): TextEdit {
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   const lastImport = lastTopLevelImport(context);
   const addTorch = needsTorch && !context.imports().binds('torch');
   if (lastImport) {

@@ -160,6 +160,13 @@ export function enclosingClass(node: Node): Node | null {
   return ancestor(node, (candidate) => candidate.type === 'class_definition');
 }
 
+/** The name a parameter binds: `x`, `x=1`, `x: int`, `x: int = 1`, `*args`, `**kwargs`; null for `*` and `/` markers. */
+export function parameterNameOf(parameter: Node): string | null {
+  if (parameter.type === 'identifier') return parameter.text;
+  const name = parameter.childForFieldName('name') ?? parameter.namedChildren[0];
+  return name?.type === 'identifier' ? name.text : null;
+}
+
 /** True when `inner` lies inside `outer` (or is it). */
 export function contains(outer: Node, inner: Node): boolean {
   return inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;

@@ -12,6 +12,7 @@ import {
   descendantsOfType,
   enclosingFunction,
   keywordValue,
+  parameterNameOf,
   positionalArguments,
   stringLiteralPrefix,
   stringLiteralValue,
@@ -314,14 +315,7 @@ function owningScope(statement: Node): number | null {
 }
 
 function isParameter(fn: Node, name: string): boolean {
-  const parameters = fn.childForFieldName('parameters');
-  if (!parameters) return false;
-  for (const parameter of parameters.namedChildren) {
-    if (!parameter) continue;
-    const identifier = parameter.type === 'identifier' ? parameter : parameter.childForFieldName('name') ?? parameter.namedChildren[0];
-    if (identifier?.text === name) return true;
-  }
-  return false;
+  return (fn.childForFieldName('parameters')?.namedChildren ?? []).some((parameter) => !!parameter && parameterNameOf(parameter) === name);
 }
 
 function argparseDest(call: Node): string | null {

@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { ensureImport, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, contains, enclosingFunction, firstLineRange, indentationOf, positionalArguments, receiverOf, statementOf } from '../analysis/syntax';
+import { calleeMethod, calleeName, contains, enclosingFunction, firstLineRange, indentationOf, parameterNameOf, positionalArguments, receiverOf, statementOf } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 const FRAMEWORK_EVAL_HOOKS = /^(validation_step|test_step|predict_step|evaluate|evaluation_loop|prediction_step)$/;
@@ -81,22 +81,26 @@ function forwardsInHelper(context: AnalysisContext, call: Node, model: string): 
   const parameter = parameterNames(helper)[position];
   if (!parameter) return [];
   const inner = context.callsWithin(helper);
-  if (inner.some((c) => /(^|\.)(backward|grad|requires_grad_|eval|train)$/.test(calleeName(c) ?? calleeMethod(c) ?? '') && receiverText(c) !== null && (calleeMethod(c) === 'backward' || receiverText(c) === parameter))) return [];
+  // The helper wants gradients (a backward pass) or sets the model's mode itself: its own region decides.
+  const managesGrad = inner.some((c) => {
+    const receiver = receiverOf(c)?.text;
+    const method = calleeMethod(c) ?? '';
+    return receiver !== undefined && (method === 'backward' || (receiver === parameter && HELPER_MODE_METHODS.has(method)));
+  });
+  if (managesGrad) return [];
   return inner.filter((c) => isForwardOf(c, parameter) && !context.isGradDisabled(c)).map((forward) => ({ site: call, forward }));
 }
 
-function receiverText(call: Node): string | null {
-  return receiverOf(call)?.text ?? null;
-}
+const HELPER_MODE_METHODS = new Set(['grad', 'requires_grad_', 'eval', 'train']);
+const POSITIONAL_PARAMETERS = new Set(['identifier', 'default_parameter', 'typed_parameter', 'typed_default_parameter']);
 
+/** Names of the parameters that take positional arguments, up to `*args`, `*` or `**kwargs`. */
 function parameterNames(fn: Node): string[] {
   const names: string[] = [];
   for (const parameter of fn.childForFieldName('parameters')?.namedChildren ?? []) {
     if (!parameter) continue;
-    if (parameter.type === 'identifier') names.push(parameter.text);
-    else if (parameter.type === 'default_parameter' || parameter.type === 'typed_default_parameter') names.push(parameter.childForFieldName('name')?.text ?? '');
-    else if (parameter.type === 'typed_parameter') names.push(parameter.namedChildren[0]?.text ?? '');
-    else break; // *args, **kwargs, keyword-only marker: later positions are not positional parameters
+    if (!POSITIONAL_PARAMETERS.has(parameter.type)) break;
+    names.push(parameterNameOf(parameter) ?? '');
   }
   return names;
 }
@@ -138,7 +142,7 @@ function decoratorFix(context: AnalysisContext, evalStatement: Node, fn: Node | 
   const definition = fn.parent?.type === 'decorated_definition' ? fn.parent : fn;
   const row = definition.startPosition.row;
   const indentation = indentationOf(context.lineText(row));
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   return {
     title: `Decorate ${fn.childForFieldName('name')?.text ?? 'the function'}() with @torch.no_grad()`,
     preferred: false,

@@ -77,7 +77,7 @@ function compileFix(context: AnalysisContext, loop: Node): Fix[] {
     const statement = statementOf(assignment);
     if (statement.parent?.type !== 'block' && statement.parent?.type !== 'module') continue;
     const row = statement.endPosition.row;
-    const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+    const newline = context.newline();
     const indentation = indentationOf(context.lineText(statement.startPosition.row));
     return [{
       title: `Compile the model: ${left.text} = torch.compile(${left.text}) (compilation takes time at start; measure the speed-up)`,

@@ -95,7 +95,7 @@ function earlyStoppingImport(context: AnalysisContext): TextEdit | null {
   const module = imports.some((statement) => /\bpytorch_lightning\b/.test(statement.text)) && !imports.some((statement) => /\blightning\b/.test(statement.text.replace(/pytorch_lightning/g, '')))
     ? 'pytorch_lightning.callbacks'
     : 'lightning.pytorch.callbacks';
-  const newline = context.text.includes('\r\n') ? '\r\n' : '\n';
+  const newline = context.newline();
   const row = last.endPosition.row;
   return { range: { start: { line: row, character: context.lineText(row).length }, end: { line: row, character: context.lineText(row).length } }, newText: `${newline}from ${module} import EarlyStopping` };
 }
