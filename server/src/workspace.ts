@@ -9,6 +9,18 @@ import picomatch from 'picomatch';
 import type { Connection } from 'vscode-languageserver';
 import { parseSettings, SETTINGS_SECTION, type Settings } from '../../shared/src/settings';
 
+/** Glob lists are compiled once per settings object rather than on every analysis (settings are cached per document). */
+const matchers = new WeakMap<readonly string[], (path: string) => boolean>();
+
+function matcherFor(globs: readonly string[]): (path: string) => boolean {
+  let matcher = matchers.get(globs);
+  if (!matcher) {
+    matcher = picomatch([...globs], { dot: true });
+    matchers.set(globs, matcher);
+  }
+  return matcher;
+}
+
 export class WorkspaceSettings {
   private readonly cache = new Map<string, Promise<Settings>>();
   private readonly reported = new Set<string>();
@@ -45,9 +57,8 @@ export class WorkspaceSettings {
     const file = fileURLToPath(uri);
     const folder = this.folders.filter((f) => file.startsWith(f + path.sep)).sort((a, b) => b.length - a.length)[0];
     const relative = (folder ? path.relative(folder, file) : path.basename(file)).split(path.sep).join('/');
-    const options = { dot: true };
-    if (settings.exclude.length > 0 && picomatch(settings.exclude, options)(relative)) return false;
-    return settings.include.length === 0 || picomatch(settings.include, options)(relative);
+    if (settings.exclude.length > 0 && matcherFor(settings.exclude)(relative)) return false;
+    return settings.include.length === 0 || matcherFor(settings.include)(relative);
   }
 
   private async fetch(uri: string): Promise<Settings> {
