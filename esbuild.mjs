@@ -34,9 +34,13 @@ const common = {
 };
 
 const entries = [
-  { entryPoints: ['client/src/extension.ts'], outfile: `${outdir}/client.js`, external: ['vscode'] },
+  // koffi (NVML power readings) loads a native module at run time: required from node_modules, never bundled.
+  { entryPoints: ['client/src/extension.ts'], outfile: `${outdir}/client.js`, external: ['vscode', 'koffi'] },
   { entryPoints: ['server/src/server.ts'], outfile: `${outdir}/server.js` },
-  { entryPoints: ['server/src/cli.ts'], outfile: `${outdir}/cli.js`, banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['server/src/cli.ts'], outfile: `${outdir}/cli.js`, banner: { js: '#!/usr/bin/env node' }, external: ['koffi'] },
+  // The power panel's webview page: a browser IIFE with uPlot bundled in, and its CSS with uPlot's (nothing loaded remotely).
+  { entryPoints: ['client/media/powerPanel.ts'], outfile: `${outdir}/media/powerPanel.js`, platform: 'browser', format: 'iife', target: 'es2022' },
+  { entryPoints: ['client/media/powerPanel.css'], outfile: `${outdir}/media/powerPanel.css`, platform: 'browser' },
 ];
 
 async function copyWasm() {
@@ -47,8 +51,34 @@ async function copyWasm() {
   await copyFile(pythonWasm, `${outdir}/tree-sitter-python.wasm`);
 }
 
+/**
+ * koffi is external to the bundles (it loads a native module); the files it loads at run time are copied to dist/koffi
+ * and its installed native package(s) to dist/@koromix (koffi finds them at ../../../@koromix from its loader), because
+ * the .vsix is packaged without node_modules. Missing koffi only disables NVML, so a build without it goes on.
+ */
+async function copyKoffi() {
+  const { cp, readdir } = await import('node:fs/promises');
+  let root;
+  try {
+    root = path.dirname(require.resolve('koffi')); // its exports map hides package.json
+  } catch {
+    console.warn('koffi is not installed: NVML power readings will fall back to nvidia-smi');
+    return;
+  }
+  for (const file of ['package.json', 'index.cjs', 'LICENSE.txt', 'src/koffi/index.cjs', 'src/koffi/src/static.cjs']) {
+    await mkdir(path.dirname(`${outdir}/koffi/${file}`), { recursive: true });
+    await copyFile(path.join(root, file), `${outdir}/koffi/${file}`);
+  }
+  const scope = path.join(root, '..', '@koromix');
+  const natives = await readdir(scope).catch(() => []);
+  for (const name of natives.filter((entry) => entry.startsWith('koffi-'))) {
+    await cp(path.join(scope, name), `${outdir}/@koromix/${name}`, { recursive: true, filter: (source) => !source.endsWith('README.md') });
+  }
+}
+
 if (!watch) await rm(outdir, { recursive: true, force: true });
 await copyWasm();
+await copyKoffi();
 if (watch) {
   for (const entry of entries) await (await esbuild.context({ ...common, ...entry })).watch();
 } else {

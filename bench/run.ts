@@ -14,6 +14,7 @@ import { measureEstimateCost, measureLensRefresh } from './estimates';
 import { count, mb, ms, percentile, Table } from './format';
 import type { ServerSpec } from './lspClient';
 import { installCleanupHooks, killAll } from './processes';
+import { measurePowerSampler } from './power';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -120,6 +121,12 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const verdicts: Verdict[] = [];
   try {
+    // GREEN_AI_BENCH_ONLY=power runs only the power sampler's cost (a short run while working on shared/src/power).
+    if (process.env.GREEN_AI_BENCH_ONLY === 'power') {
+      const power = await measurePowerSampler(scratch);
+      console.log([power.table, power.verdicts.map(verdictLine).join('\n'), ...power.notes].join('\n'));
+      return;
+    }
     const [load1] = os.loadavg();
     console.log(`Green AI benchmark — ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${load1?.toFixed(2)} at start`);
     console.log('Servers run one at a time; each script gets a fresh server process. green-ai runs with greenAI.analysisDelayMs = 0 (no debounce).\n');
@@ -226,6 +233,13 @@ async function main(): Promise<void> {
           : { met: null, text: `peak RSS below pyright's at ${count(lines)} lines: not measured` },
       );
     }
+
+    const power = await attempt(() => measurePowerSampler(scratch));
+    if (power.ok) {
+      tables.push(power.value.table);
+      verdicts.push(...power.value.verdicts);
+      notes.push(...power.value.notes);
+    } else notes.push(`power sampler: ${power.reason}`);
 
     console.log(tables.join('\n\n'));
     console.log('\nTargets (benchmark, not a test)');

@@ -1,6 +1,8 @@
 /**
  * `npm run eval:rules`: precision and recall of every default-enabled rule on the realistic corpus
- * (test/fixtures/realistic/), per rule and for the core rules, then a check against baseline.json.
+ * (test/fixtures/realistic/), per rule and for the core rules, then a check against baseline.json; then the same for
+ * the config rules on the config fixtures and the multi-file jobs (scripts/configEvaluation.ts, a directory of
+ * test/fixtures/jobs/ = one job), checked against test/fixtures/configs/baseline.json.
  *
  *   tsx scripts/eval-rules.ts                    table + every false positive/negative; exit 1 on a regression
  *   tsx scripts/eval-rules.ts --update-baseline  also writes test/fixtures/realistic/baseline.json
@@ -17,6 +19,7 @@ import {
   formatTable,
   loadBaseline,
 } from './ruleEvaluation';
+import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
 
 const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet]';
 
@@ -27,25 +30,33 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const update = argv.includes('--update-baseline');
-  const evaluation = await evaluateCorpus();
+  const python = await evaluateCorpus();
+  console.log('Python rules on the realistic corpus');
+  const pythonCode = report(python, BASELINE_FILE, update, argv.includes('--quiet'));
+  console.log('\nConfig rules on the config fixtures and jobs (test/fixtures/configs/, test/fixtures/jobs/)');
+  const configCode = report(evaluateConfigs(), CONFIG_BASELINE_FILE, update, argv.includes('--quiet'));
+  return Math.max(pythonCode, configCode);
+}
+
+function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baselineFile: string, update: boolean, quiet: boolean): number {
   console.log(formatTable(evaluation));
   const misses = formatMisses(evaluation);
-  if (!argv.includes('--quiet') && misses) console.log(`\n${misses}`);
+  if (!quiet && misses) console.log(`\n${misses}`);
   if (evaluation.failures.length > 0) {
-    console.error(`\nrules threw while analysing the corpus:\n  ${evaluation.failures.join('\n  ')}`);
+    console.error(`\nrules threw (or fixtures did not parse):\n  ${evaluation.failures.join('\n  ')}`);
     return 1;
   }
-  const relative = path.relative(process.cwd(), BASELINE_FILE);
+  const relative = path.relative(process.cwd(), baselineFile);
   if (update) {
-    writeFileSync(BASELINE_FILE, `${JSON.stringify(baselineOf(evaluation), null, 2)}\n`);
+    writeFileSync(baselineFile, `${JSON.stringify(baselineOf(evaluation), null, 2)}\n`);
     console.log(`\nwrote ${relative}`);
     return 0;
   }
-  if (!existsSync(BASELINE_FILE)) {
+  if (!existsSync(baselineFile)) {
     console.error(`\nno baseline at ${relative}: run with --update-baseline to record the current scores`);
     return 1;
   }
-  const { regressions, improvements } = compareWithBaseline(evaluation, loadBaseline());
+  const { regressions, improvements } = compareWithBaseline(evaluation, loadBaseline(baselineFile));
   for (const line of improvements) console.log(`improved: ${line} (record with --update-baseline)`);
   if (regressions.length > 0) {
     console.error(`\nregressions against ${relative}:\n  ${regressions.join('\n  ')}`);

@@ -50,9 +50,9 @@ export const SETTINGS = {
   },
   include: {
     schema: z.array(z.string().min(1)),
-    default: ['**/*.py', '**/*.yaml', '**/*.yml', '**/*.json', '**/*.jsonc', '**/*.sbatch', '**/*.slurm', '**/*.sh'],
+    default: ['**/*.py', '**/*.ipynb', '**/*.yaml', '**/*.yml', '**/*.json', '**/*.jsonc', '**/*.sbatch', '**/*.slurm', '**/*.sh'],
     description:
-      'Glob patterns (relative to the workspace folder) of files to analyse: Python training scripts, and the YAML/JSON configs and SLURM/launcher scripts that decide a run (only files recognised as training configs get findings).',
+      'Glob patterns (relative to the workspace folder) of files to analyse: Python training scripts and Jupyter notebooks, and the YAML/JSON configs and SLURM/launcher scripts that decide a run (only files recognised as training configs get findings).',
   },
   exclude: {
     schema: z.array(z.string().min(1)),
@@ -92,6 +92,42 @@ export const SETTINGS = {
     description:
       'Overrides of the carbon model\'s tables, shown as "User override" in the estimate\'s assumptions: `gpus` (patch or add rows), `cpus`, `countries` / `cloudRegions` (gCO2e/kWh), `providers` (`pue`, `wue`), `defaults` (any model default, e.g. `{"gpuUtilisation": 0.7}`) and `mfu` (per precision). See docs/estimates.md.',
   },
+  pythonPath: {
+    schema: z.string().refine((value) => value === value.trim(), 'expected a path without leading or trailing spaces'),
+    default: '',
+    description:
+      'Python interpreter for **Run with energy profiling** when the Python extension is not installed or has no interpreter selected. Empty: `python3`. Ignored in untrusted workspaces.',
+  },
+  'runs.directory': {
+    schema: z.string().min(1).refine((value) => value === value.trim(), 'expected a path without leading or trailing spaces'),
+    default: '.green-ai/runs',
+    description:
+      'Folder where profiled runs are recorded (one sub-folder per run with its `run.json` and reports), relative to the workspace folder or absolute. The **Green AI Runs** view lists it.',
+  },
+  'power.intervalMs': {
+    schema: z.number().int().min(100).max(60_000),
+    default: 1000,
+    description:
+      'Sampling period of the live power panel and status bar item, in ms. Shorter periods follow load changes closely; the panel redraws at most twice a second whatever the period.',
+  },
+  'power.nvidiaSmiPath': {
+    schema: z.string().min(1).refine((value) => value === value.trim(), 'expected a path without leading or trailing spaces'),
+    default: 'nvidia-smi',
+    description:
+      'The `nvidia-smi` binary the power sampler runs (a name looked up on PATH, or an absolute path). Used when NVML cannot be loaded. Ignored in untrusted workspaces unless set in user settings.',
+  },
+  'power.powercapRoot': {
+    schema: z.string().min(1).refine((value) => value.startsWith('/'), 'expected an absolute path such as /sys/class/powercap'),
+    default: '/sys/class/powercap',
+    description:
+      'Root of the Linux powercap tree whose RAPL `energy_uj` counters give CPU and DRAM energy (Linux only). Without readable counters the CPU is estimated from load × TDP, labelled as such.',
+  },
+  'power.showInStatusBar': {
+    schema: z.boolean(),
+    default: true,
+    description:
+      "Show the machine's total power draw (and a followed run's energy) in the status bar; click it for the power panel. While it is hidden, power is sampled only while the panel is visible.",
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -109,6 +145,9 @@ export interface SettingProblem {
   /** Full key path as the user writes it, e.g. `greenAI.rules.GA101`. */
   key: string;
   message: string;
+  /** The setting and the path inside its value (`rules`, ["GA101"]), where the problem is about one setting. */
+  setting?: SettingKey;
+  path?: string[];
 }
 
 /**
@@ -116,33 +155,112 @@ export interface SettingProblem {
  * Bad entries inside `rules` are dropped one by one for the same reason.
  */
 export function parseSettings(raw: unknown): { settings: Settings; problems: SettingProblem[] } {
+  const { values, problems } = validateLayer(raw, (key) => `using the default ${JSON.stringify(SETTINGS[key].default)}`, "using the rule's default");
+  return { settings: mergeSettingLayers(values), problems };
+}
+
+/**
+ * One layer of settings (a project file, or the settings a user set explicitly in VS Code): only the keys present in
+ * `raw`, each validated on its own. An invalid key is left out so that the layer below it applies; its problem
+ * carries the setting and the path inside the value, for callers that point at the offending key in a file.
+ */
+export function parseSettingsLayer(raw: unknown): { values: Partial<Settings>; problems: SettingProblem[] } {
+  return validateLayer(raw, () => 'ignored', 'ignored');
+}
+
+/**
+ * Defaults < each layer in order. `rules` merges per rule id (a higher layer sets some rules, the lower one keeps the
+ * rest, as VS Code merges object settings across user and workspace scopes); every other key is replaced whole.
+ */
+export function mergeSettingLayers(...layers: readonly Partial<Settings>[]): Settings {
   const settings = defaultSettings();
+  for (const layer of layers) {
+    for (const key of Object.keys(layer) as SettingKey[]) {
+      const value = layer[key];
+      if (value === undefined) continue;
+      if (key === 'rules') settings.rules = { ...settings.rules, ...(value as Settings['rules']) };
+      else (settings as Record<SettingKey, unknown>)[key] = structuredClone(value);
+    }
+  }
+  return settings;
+}
+
+/** What `vscode.WorkspaceConfiguration.inspect(key)` returns, reduced to the scopes a user sets explicitly. */
+export interface InspectedSetting {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/**
+ * The `greenAI` section as only the values a user set explicitly (user, workspace or folder settings), flat by key,
+ * so that the server can put them above a project file (pyproject.toml `[tool.green-ai]`) instead of letting
+ * VS Code's defaults hide it. The most specific scope wins; object values (`rules`, `carbon.overrides`) merge
+ * across scopes key by key, as VS Code merges them.
+ */
+export function explicitSettingsFrom(inspect: (key: SettingKey) => InspectedSetting | undefined): Record<string, unknown> {
+  const explicit: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const inspected = inspect(key);
+    if (!inspected) continue;
+    let value: unknown;
+    for (const scoped of [inspected.globalValue, inspected.workspaceValue, inspected.workspaceFolderValue]) {
+      if (scoped === undefined) continue;
+      value = isPlainObject(value) && isPlainObject(scoped) ? deepMerge(value, scoped) : scoped;
+    }
+    if (value !== undefined) explicit[key] = value;
+  }
+  return explicit;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const below = merged[key];
+    merged[key] = isPlainObject(below) && isPlainObject(value) ? deepMerge(below, value) : value;
+  }
+  return merged;
+}
+
+function validateLayer(
+  raw: unknown,
+  fallback: (key: SettingKey) => string,
+  ruleFallback: string,
+): { values: Partial<Settings>; problems: SettingProblem[] } {
+  const values: Partial<Settings> = {};
   const problems: SettingProblem[] = [];
-  if (raw === undefined || raw === null) return { settings, problems };
+  if (raw === undefined || raw === null) return { values, problems };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     problems.push({ key: SETTINGS_SECTION, message: 'expected an object of settings' });
-    return { settings, problems };
+    return { values, problems };
   }
   const input = raw as Record<string, unknown>;
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const value = settingValue(input, key);
     if (value === undefined || value === null) continue;
     if (key === 'rules') {
-      settings.rules = parseRuleLevels(value, problems);
+      const levels = parseRuleLevels(value, problems, ruleFallback);
+      if (levels) values.rules = levels;
       continue;
     }
     const result = SETTINGS[key].schema.safeParse(value);
     if (result.success) {
-      (settings as Record<SettingKey, unknown>)[key] = result.data;
+      (values as Record<SettingKey, unknown>)[key] = result.data;
     } else {
-      const path = result.error.issues[0]?.path ?? [];
+      const path = (result.error.issues[0]?.path ?? []).map(String);
       problems.push({
-        key: [SETTINGS_SECTION, key, ...path.map(String)].join('.'),
-        message: `${describeIssue(result.error)}; using the default ${JSON.stringify(SETTINGS[key].default)}`,
+        key: [SETTINGS_SECTION, key, ...path].join('.'),
+        message: `${describeIssue(result.error)}; ${fallback(key)}`,
+        setting: key,
+        path,
       });
     }
   }
-  return { settings, problems };
+  return { values, problems };
 }
 
 /**
@@ -159,21 +277,23 @@ function settingValue(input: Record<string, unknown>, key: string): unknown {
   return current;
 }
 
-function parseRuleLevels(value: unknown, problems: SettingProblem[]): Record<string, RuleLevel> {
+function parseRuleLevels(value: unknown, problems: SettingProblem[], fallback: string): Record<string, RuleLevel> | undefined {
   const levels: Record<string, RuleLevel> = {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push({ key: `${SETTINGS_SECTION}.rules`, message: 'expected an object mapping rule ids to levels' });
-    return levels;
+    problems.push({ key: `${SETTINGS_SECTION}.rules`, message: 'expected an object mapping rule ids to levels', setting: 'rules', path: [] });
+    return undefined;
   }
   for (const [id, level] of Object.entries(value)) {
     const idOk = ruleId.safeParse(id);
     const levelOk = z.enum(RULE_LEVELS).safeParse(level);
     if (!idOk.success) {
-      problems.push({ key: `${SETTINGS_SECTION}.rules.${id}`, message: 'not a rule id (expected e.g. GA101); ignored' });
+      problems.push({ key: `${SETTINGS_SECTION}.rules.${id}`, message: 'not a rule id (expected e.g. GA101); ignored', setting: 'rules', path: [id] });
     } else if (!levelOk.success) {
       problems.push({
         key: `${SETTINGS_SECTION}.rules.${id}`,
-        message: `expected one of ${RULE_LEVELS.join(', ')}, got ${JSON.stringify(level)}; using the rule's default`,
+        message: `expected one of ${RULE_LEVELS.join(', ')}, got ${JSON.stringify(level)}; ${fallback}`,
+        setting: 'rules',
+        path: [id],
       });
     } else {
       levels[id] = levelOk.data;

@@ -63,6 +63,8 @@ function userSettings(restrictedMode: boolean): Record<string, unknown> {
     "workbench.welcomePage.walkthroughs.openOnInstall": false,
     "git.enabled": false,
     "files.autoSave": "off",
+    // The DOM renderer keeps the terminal's text in the page, where the tests can read it.
+    "terminal.integrated.gpuAcceleration": "off",
     "window.restoreWindows": "none",
   };
 }

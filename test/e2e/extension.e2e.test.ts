@@ -1,14 +1,16 @@
 // End-to-end: the packaged extension (build/green-ai.vsix) in real VS Code (code-server) driven through Chromium.
 // Prerequisites: test/e2e/setup-code-server.sh and `npm run package` (test/e2e/run.sh does both).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { openWorkbench, type Workbench } from "./browser";
 import { readWorkspaceFile, startCodeServer, type CodeServer } from "./codeServer";
 import {
   applyQuickFix,
   codeLens,
+  contextMenuAction,
   editorTab,
+  expandedViewPane,
   goTo,
   hoverText,
   openFile,
@@ -18,6 +20,8 @@ import {
   viewLine,
   waitForProblemGone,
   waitForProblems,
+  waitForTerminalText,
+  webviewFrameWith,
 } from "./workbench";
 
 // npm runs scripts from the package root; mocha is started there.
@@ -29,6 +33,10 @@ const FIXTURE = "train.py";
 const DATALOADER_LINE_TEXT = "loader = DataLoader(ds, batch_size=64, shuffle=True)";
 /** First analysis includes activation and the parser's start; later ones are much faster. */
 const DIAGNOSTICS_TIMEOUT_MS = 45_000;
+/** The profiled-run fixture: a ~2 s stand-in training loop behind a main guard. */
+const PROFILED_SCRIPT = "profile_me.py";
+/** green-ai run measures a 3 s idle baseline, then the ~2 s script, then writes run.json. */
+const PROFILED_RUN_TIMEOUT_MS = 60_000;
 
 if (!existsSync(WORKSPACE_TEMPLATE)) throw new Error(`${WORKSPACE_TEMPLATE} missing: run mocha from the repository root`);
 
@@ -156,6 +164,96 @@ describe("Green AI in VS Code (code-server + Chromium)", function () {
     });
   });
 
+  describe("profiled runs", function () {
+    const current = useWorkbench("profiled-runs", false);
+
+    it("profiled-run: runs a script from the code lens, shows it in the terminal and the Runs view, and opens its report", async function () {
+      this.timeout(150_000);
+      const { server, workbench } = current();
+      const { page } = workbench;
+      const editor = await openFile(page, PROFILED_SCRIPT);
+      const lens = codeLens(editor, "Run with energy profiling");
+      await lens.waitFor({ state: "visible", timeout: DIAGNOSTICS_TIMEOUT_MS });
+      await lens.locator("a", { hasText: "Run with energy profiling" }).first().click();
+
+      // The task runs `green-ai run … -- python3 profile_me.py` in the integrated terminal: the script's output, then the recorder's summary.
+      const terminal = await waitForTerminalText(page, "green-ai run: completed", PROFILED_RUN_TIMEOUT_MS);
+      assert.match(terminal, /epoch 3 done/);
+      assert.match(terminal, /green-ai run: recorded in /);
+      const runsDir = resolve(server.workspace, ".green-ai", "runs");
+      const runDirs = readdirSync(runsDir).filter((name) => existsSync(resolve(runsDir, name, "run.json")));
+      assert.equal(runDirs.length, 1, `run folders with run.json under ${runsDir}: ${runDirs.join(", ")}`);
+      const record = JSON.parse(readFileSync(resolve(runsDir, runDirs[0]!, "run.json"), "utf8")) as { label?: string; status: string; command: string[] };
+      assert.equal(record.label, "profile_me");
+      assert.equal(record.status, "completed");
+      assert.deepEqual(record.command.slice(-1), [PROFILED_SCRIPT]);
+
+      // The Runs view (Explorer) lists it, refreshed by its file watcher, with its figures.
+      await page.keyboard.press("Control+Shift+E");
+      const pane = await expandedViewPane(page, "Green AI Runs");
+      const row = pane.locator(".monaco-list-row", { hasText: "profile_me" }).first();
+      await row.waitFor({ state: "visible", timeout: 20_000 });
+      const rowText = (await row.innerText()).replace(/\s+/g, " ");
+      assert.match(rowText, /profile_me.*?\d+ s · [\d.,]+ (m|k)?Wh · [\d.,]+ (m|k)?g CO2e · (measured|estimated|partly measured)/, rowText);
+
+      // The lens above the entry point now reports the last run.
+      await openFile(page, PROFILED_SCRIPT);
+      await codeLens(editor, "last run").waitFor({ state: "visible", timeout: 20_000 });
+
+      // Clicking the run opens the footprint report webview.
+      await row.click();
+      await editorTab(page, "Footprint: profile_me").waitFor({ state: "visible" });
+      const report = await webviewFrameWith(page, "h1", "Energy and carbon footprint report", 20_000);
+      const body = (await report.locator("body").innerText()).replace(/\s+/g, " ");
+      assert.match(body, /profile_me/);
+      assert.match(body, /Energy per run/);
+      assert.equal(await report.locator("svg.energy-chart rect.bar.current").count(), 1);
+      assert.equal(await report.locator("script").count(), 0);
+    });
+
+    it("runs-view: compares two runs side by side and deletes one after confirmation", async function () {
+      this.timeout(150_000);
+      const { server, workbench } = current();
+      const { page } = workbench;
+      const runsDir = resolve(server.workspace, ".green-ai", "runs");
+      const finishedRuns = () => (existsSync(runsDir) ? readdirSync(runsDir).filter((name) => existsSync(resolve(runsDir, name, "run.json"))) : []);
+      assert.equal(finishedRuns().length, 1, "the profiled-run scenario leaves one run");
+
+      // A second run of the same script, again from its lens. The report webview has focus: back to the editor first.
+      await editorTab(page, PROFILED_SCRIPT).click();
+      const editor = await openFile(page, PROFILED_SCRIPT);
+      await codeLens(editor, "Run with energy profiling").locator("a", { hasText: "Run with energy profiling" }).first().click();
+      const pane = await expandedViewPane(page, "Green AI Runs");
+      const rows = pane.locator(".monaco-list-row", { hasText: "profile_me" });
+      const deadline = Date.now() + PROFILED_RUN_TIMEOUT_MS;
+      while ((await rows.count()) < 2 || finishedRuns().length < 2) {
+        if (Date.now() > deadline) throw new Error(`the second run did not appear: ${await rows.count()} rows, run folders ${finishedRuns().join(", ")}`);
+        await page.waitForTimeout(250);
+      }
+
+      // Select both, then Compare Runs from the context menu: a Markdown table side by side.
+      await rows.nth(0).click();
+      await rows.nth(1).click({ modifiers: ["Control"] });
+      await contextMenuAction(page, rows.nth(1), "Compare Runs");
+      // Both runs are labelled profile_me: the comparison names them by run id (start time + label).
+      await editorTab(page, "Compare ").waitFor({ state: "visible" });
+      const comparison = await webviewFrameWith(page, "h1", "-profile_me vs ", 20_000);
+      const table = (await comparison.locator("table").innerText()).replace(/\s+/g, " ");
+      assert.match(table, /(\d{8}T\d{6}Z)-profile_me (?!\1)\d{8}T\d{6}Z-profile_me change/, table);
+      assert.match(table, /energy \(IT\) [\d.,]+ (m|k)?Wh [\d.,]+ (m|k)?Wh/, table);
+
+      // Delete the older run: a modal asks first; the folder goes and the view follows.
+      await rows.nth(1).click();
+      await contextMenuAction(page, rows.nth(1), "Delete Run");
+      const dialog = page.locator(".monaco-dialog-box");
+      await dialog.waitFor({ state: "visible" });
+      assert.match(await dialog.innerText(), /Delete the run "profile_me" and its files\?/);
+      await dialog.locator(".monaco-button", { hasText: "Delete" }).first().click();
+      await rows.nth(1).waitFor({ state: "detached", timeout: 20_000 });
+      assert.equal(finishedRuns().length, 1, `run folders left: ${finishedRuns().join(", ")}`);
+    });
+  });
+
   describe("restricted mode (untrusted workspace)", function () {
     const current = useWorkbench("restricted", true);
 
@@ -164,6 +262,12 @@ describe("Green AI in VS Code (code-server + Chromium)", function () {
       await restrictedModeIndicator(page).waitFor({ state: "visible" });
       await openFile(page, FIXTURE);
       await waitForProblems(page, ["GA201", "GA501"], DIAGNOSTICS_TIMEOUT_MS);
+    });
+
+    it("restricted-run: the profiling lens says runs are disabled in Restricted Mode", async function () {
+      const { page } = current().workbench;
+      const editor = await openFile(page, PROFILED_SCRIPT);
+      await codeLens(editor, "disabled in Restricted Mode").waitFor({ state: "visible", timeout: DIAGNOSTICS_TIMEOUT_MS });
     });
   });
 });

@@ -1,6 +1,6 @@
 // What a user does in the VS Code workbench, as Playwright steps with deadlines (no fixed sleeps).
 // Selectors are VS Code 1.100's DOM (code-server 4.100.3); keep them here so a VS Code update touches one file.
-import type { Locator, Page } from "playwright-core";
+import type { Frame, Locator, Page } from "playwright-core";
 
 const EDITOR = ".editor-instance .monaco-editor";
 
@@ -126,4 +126,78 @@ export function codeLens(editor: Locator, text: string): Locator {
 /** An editor tab by (part of) its label. */
 export function editorTab(page: Page, label: string): Locator {
   return page.locator(".tabs-container .tab", { hasText: label }).first();
+}
+
+/**
+ * Waits until the integrated terminal shows `text` (the DOM renderer: codeServer.ts turns GPU acceleration off);
+ * returns the terminal's visible text.
+ */
+export async function waitForTerminalText(page: Page, text: string | RegExp, timeoutMs: number): Promise<string> {
+  const rows = page.locator(".terminal-wrapper.active .xterm-rows, .integrated-terminal .xterm-rows").first();
+  await rows.waitFor({ state: "visible", timeout: timeoutMs });
+  try {
+    await page.locator(".integrated-terminal .xterm-rows", { hasText: text }).first().waitFor({ state: "visible", timeout: timeoutMs });
+  } catch {
+    throw new Error(`the terminal did not show ${String(text)} within ${timeoutMs} ms; it shows:\n${(await rows.innerText()).trim()}`);
+  }
+  return (await rows.innerText()).replace(/\u00a0/g, " ");
+}
+
+/** A view pane in the side bar by its title (e.g. "Green AI Runs"), expanded. */
+export async function expandedViewPane(page: Page, title: string): Promise<Locator> {
+  const header = page.locator(".pane-header", { hasText: title }).first();
+  await header.waitFor({ state: "visible" });
+  if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
+  const pane = page.locator(".pane", { has: header });
+  await pane.locator(".pane-body").waitFor({ state: "visible" });
+  return pane;
+}
+
+/**
+ * The innermost frame of a webview (VS Code nests the content in iframe#active-frame inside iframe.webview) that
+ * has an element `selector` containing `text`; found among all of the page's frames, so other webviews do not matter.
+ */
+export async function webviewFrameWith(page: Page, selector: string, text: string, timeoutMs: number): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const count = await frame.locator(selector, { hasText: text }).count().catch(() => 0);
+      if (count > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview showed ${selector} with ${JSON.stringify(text)} within ${timeoutMs} ms`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/**
+ * Right-clicks `target` and runs its context menu item `title`, chosen with the keyboard (a pointer-blocking layer
+ * lies over the page while the menu is open, as for Quick Fix).
+ */
+export async function contextMenuAction(page: Page, target: Locator, title: string): Promise<void> {
+  const menu = page.locator(".context-view .monaco-menu");
+  // Under load a right-click that lands while the tree re-renders (its watcher refreshing it) opens no menu: try again.
+  for (let attempt = 1; ; attempt++) {
+    await target.click({ button: "right" });
+    try {
+      await menu.waitFor({ state: "visible", timeout: 5_000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await page.keyboard.press("Escape");
+    }
+  }
+  const items = menu.locator(".action-item:not(.disabled) .action-label:not(.separator)");
+  const titles = (await items.allInnerTexts()).map((text) => text.trim());
+  if (!titles.some((text) => text === title)) throw new Error(`the context menu has no "${title}"; it offers: ${titles.join(" | ")}`);
+  for (let step = 0; step <= titles.length; step++) {
+    const focused = (await menu.locator(".action-item.focused .action-label").allInnerTexts()).map((text) => text.trim());
+    if (focused.includes(title)) {
+      await page.keyboard.press("Enter");
+      await menu.waitFor({ state: "hidden" });
+      return;
+    }
+    await page.keyboard.press("ArrowDown");
+  }
+  throw new Error(`could not focus the context menu item "${title}"`);
 }

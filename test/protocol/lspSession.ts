@@ -20,6 +20,13 @@ export interface SessionOptions {
   workspaceFolder?: string;
 }
 
+export interface NotebookCellInput {
+  uri: string;
+  text: string;
+  kind?: 1 | 2;
+  languageId?: string;
+}
+
 export class LspSession {
   readonly connection: MessageConnection;
   readonly process: ChildProcessWithoutNullStreams;
@@ -82,9 +89,32 @@ export class LspSession {
     return this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges });
   }
 
+  /** Opens a notebook with its cells (`kind` 2 = code, 1 = markdown), as a client with notebook sync sends it. */
+  openNotebook(uri: string, cells: NotebookCellInput[], version = 1): Promise<void> {
+    return this.connection.sendNotification('notebookDocument/didOpen', {
+      notebookDocument: { uri, notebookType: 'jupyter-notebook', version, cells: cells.map((cell) => ({ kind: cell.kind ?? 2, document: cell.uri })) },
+      cellTextDocuments: cells.map((cell) => ({ uri: cell.uri, languageId: cell.languageId ?? 'python', version: 1, text: cell.text })),
+    });
+  }
+
+  /** `change` is the notebook change event of the protocol (cells.structure / cells.textContent). */
+  changeNotebook(uri: string, version: number, change: unknown): Promise<void> {
+    return this.connection.sendNotification('notebookDocument/didChange', { notebookDocument: { uri, version }, change });
+  }
+
+  closeNotebook(uri: string, cellUris: string[]): Promise<void> {
+    return this.connection.sendNotification('notebookDocument/didClose', { notebookDocument: { uri }, cellTextDocuments: cellUris.map((cellUri) => ({ uri: cellUri })) });
+  }
+
   /** Resolves with the first diagnostics published for `uri` (at `version`, when given) after `since` notifications. */
   async diagnosticsFor(uri: string, predicate: (p: PublishDiagnosticsParams) => boolean = () => true, timeoutMs = 10_000): Promise<Diagnostic[]> {
     const found = await this.waitFor(() => (this.diagnostics.get(uri) ?? []).find(predicate), timeoutMs, `diagnostics for ${uri}`);
+    return found.diagnostics;
+  }
+
+  /** Like diagnosticsFor, among the publishes for `uri` after the first `count` (see publishedCount). */
+  async diagnosticsAfter(uri: string, count: number, predicate: (p: PublishDiagnosticsParams) => boolean = () => true, timeoutMs = 10_000): Promise<Diagnostic[]> {
+    const found = await this.waitFor(() => (this.diagnostics.get(uri) ?? []).slice(count).find(predicate), timeoutMs, `diagnostics for ${uri} after ${count} publishes`);
     return found.diagnostics;
   }
 

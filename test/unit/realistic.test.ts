@@ -5,6 +5,7 @@
  * `npm run eval:rules -- --update-baseline`.
  */
 import assert from 'node:assert/strict';
+import { CONFIG_BASELINE_FILE, evaluateConfigs } from '../../scripts/configEvaluation';
 import { compareWithBaseline, evaluateCorpus, formatMisses, loadBaseline, loadCorpus, type Evaluation } from '../../scripts/ruleEvaluation';
 
 describe('realistic corpus (precision and recall of the rules)', () => {
@@ -24,6 +25,24 @@ describe('realistic corpus (precision and recall of the rules)', () => {
 
   it('no regression against baseline.json (held expectations still hold, no new false positives)', () => {
     const { regressions } = compareWithBaseline(evaluation, loadBaseline());
+    assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
+  });
+});
+
+describe('config fixtures and jobs (precision and recall of the config rules)', () => {
+  let evaluation: Evaluation;
+
+  before(() => {
+    evaluation = evaluateConfigs();
+  });
+
+  it('loads the single-file fixtures and the multi-file jobs; every file parses and no rule throws', () => {
+    assert.ok(evaluation.scripts >= 80, `expected at least 80 config files, found ${evaluation.scripts}`);
+    assert.deepEqual(evaluation.failures, []);
+  });
+
+  it('no regression against test/fixtures/configs/baseline.json', () => {
+    const { regressions } = compareWithBaseline(evaluation, loadBaseline(CONFIG_BASELINE_FILE));
     assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
   });
 });

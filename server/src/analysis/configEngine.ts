@@ -6,13 +6,17 @@
  */
 import type { Settings } from '../../../shared/src/settings';
 import { readConfigFile, type ConfigFormat } from '../configs/configFile';
+import { gpuAllocation } from '../configs/slurm';
+import { estimateJob } from '../estimates/jobEstimate';
+import { NO_JOBS, type JobView } from '../jobs/graph';
 import { CONFIG_RULES } from '../rules/config';
 import type { ConfigRule } from '../rules/config/rule';
 import { effectiveSeverity, FILE_NOTE_ID, precheck, type AnalysisOutcome, type Finding, type RuleFailure } from './engine';
 
 const SEVERITY_RANK = { error: 0, warning: 1, information: 2, hint: 3 } as const;
 
-export function analyzeConfig(text: string, uri: string, format: ConfigFormat, settings: Settings, rules: readonly ConfigRule[] = CONFIG_RULES): AnalysisOutcome {
+/** `jobs`: what the job graph says about this file (the server and `green-ai check` pass it; without it each file stands alone). */
+export function analyzeConfig(text: string, uri: string, format: ConfigFormat, settings: Settings, rules: readonly ConfigRule[] = CONFIG_RULES, jobs: JobView = NO_JOBS): AnalysisOutcome {
   // Too large or binary: data files, not configs someone edits; no note (unlike Python sources).
   if (precheck(text, settings)) return { findings: [], failures: [], estimate: null };
   const file = readConfigFile(text, format);
@@ -28,7 +32,7 @@ export function analyzeConfig(text: string, uri: string, format: ConfigFormat, s
     };
     return { findings: [note], failures: [], estimate: null };
   }
-  const context = { uri, path: pathOf(uri), file, lines: file.lines, settings };
+  const context = { uri, path: pathOf(uri), file, lines: file.lines, settings, jobs };
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   for (const rule of rules) {
@@ -49,7 +53,10 @@ export function analyzeConfig(text: string, uri: string, format: ConfigFormat, s
     return !ids || !(ids.has('*') || ids.has(f.ruleId));
   });
   kept.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId));
-  return { findings: kept, failures, estimate: null };
+  // A batch script's code lens: the job's GPUs over its time limit (the scheduler's accounting, an upper bound).
+  const allocation = file.format === 'shell' && file.job ? gpuAllocation(file.job) : undefined;
+  const estimate = allocation ? estimateJob(allocation, file.lines.range(allocation.directive.span.start, allocation.directive.span.end), settings) : null;
+  return { findings: kept, failures, estimate };
 }
 
 const SUPPRESSION = /green-ai:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?/y;

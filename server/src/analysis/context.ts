@@ -12,6 +12,7 @@ import { ImportTable } from './imports';
 import { calleeMethod, calleeName, descendantsOfType, positionalArguments, receiverOf } from './syntax';
 import { findStepLoops, type StepLoop } from './trainingLoop';
 import { ValueResolver } from './values';
+import { readConfigOverrides, type SiblingFileReader } from './configOverrides';
 import { extractRun, type RunFacts } from '../estimates/extract';
 import type { Settings } from '../../../shared/src/settings';
 
@@ -38,6 +39,8 @@ export class AnalysisContext {
     readonly uri: string,
     /** The user's settings, for rules that read one (GA607 reads greenAI.hardware.gpu); absent outside the engine. */
     readonly settings?: Settings,
+    /** Reads files next to this one (nanoGPT `config/*.py` overrides); provided by the CLI and server, absent in tests. */
+    readonly siblingFiles?: SiblingFileReader,
   ) {
     this.root = tree.rootNode;
   }
@@ -87,7 +90,9 @@ export class AnalysisContext {
     return result;
   }
   readonly imports = lazy(() => new ImportTable([...this.nodesOfType('import_statement'), ...this.nodesOfType('import_from_statement')]));
-  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment')));
+  /** Globals that `config/*.py` files re-assign through `exec(open('configurator.py').read())`. */
+  readonly configOverrides = lazy(() => readConfigOverrides(this.root, this.text, this.siblingFiles));
+  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment'), () => this.configOverrides()));
   readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values(), this.text));
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));

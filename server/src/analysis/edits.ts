@@ -184,3 +184,17 @@ function lastTopLevelImport(context: AnalysisContext): Node | null {
   }
   return lastImport;
 }
+
+/** A new statement on its own line after `statement`, at the same indentation (after its last line). */
+export function insertStatementAfter(context: AnalysisContext, statement: Node, text: string): TextEdit {
+  const row = statement.endPosition.row;
+  const indentation = indentationOf(context.lineText(statement.startPosition.row));
+  return { range: point({ row, column: context.lineText(row).length }), newText: `${context.newline()}${indentation}${text}` };
+}
+
+/** A new statement on its own line before `statement`, at the same indentation. */
+export function insertStatementBefore(context: AnalysisContext, statement: Node, text: string): TextEdit {
+  const row = statement.startPosition.row;
+  const indentation = indentationOf(context.lineText(row));
+  return { range: point({ row, column: 0 }), newText: `${indentation}${text}${context.newline()}` };
+}

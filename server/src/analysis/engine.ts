@@ -10,6 +10,7 @@ import type { Settings } from '../../../shared/src/settings';
 import { RULES } from '../rules';
 import type { CostEffect, Fix, RelatedLocation, Rule } from '../rules/rule';
 import { estimateScript, savingOf, type FindingSaving, type ScriptEstimate } from '../estimates/estimate';
+import type { SiblingFileReader } from './configOverrides';
 import { AnalysisContext } from './context';
 import { beginAnalysis, rangeOf } from './syntax';
 
@@ -41,6 +42,8 @@ export interface AnalysisOutcome {
 export interface AnalysisOptions {
   /** Extract the run and estimate it and each finding's saving (default true). */
   estimates?: boolean;
+  /** Reads files next to the analysed one, for nanoGPT-style `config/*.py` overrides (see configOverrides.ts). */
+  siblingFiles?: SiblingFileReader;
 }
 
 export const FILE_NOTE_ID = 'GA000';
@@ -88,7 +91,7 @@ export function analyzePython(
   options: AnalysisOptions = {},
 ): AnalysisOutcome {
   beginAnalysis();
-  const context = new AnalysisContext(tree, text, uri, settings);
+  const context = new AnalysisContext(tree, text, uri, settings, options.siblingFiles);
   const findings: Finding[] = [];
   const effects = new Map<Finding, CostEffect>();
   const failures: RuleFailure[] = [];

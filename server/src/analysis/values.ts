@@ -5,6 +5,7 @@
  * wrong argument stay silent on unknown values.
  */
 import type { Node } from 'web-tree-sitter';
+import { sameValue, type ConfigOverrides, type Override } from './configOverrides';
 import {
   argumentList,
   calleeMethod,
@@ -49,11 +50,14 @@ export class ValueResolver {
   /** Bindings per scope: the module (key -1) and each function (its node id). */
   private scopes: Map<number, Map<string, Assignment[]>> | undefined;
   private argparse: Map<string, Node | boolean> | undefined;
+  private readonly checkingOverrides = new Set<string>();
 
   constructor(
     private readonly root: Node,
     private readonly calls: () => readonly Node[] = () => descendantsOfType(root, 'call'),
     private readonly assignments: () => readonly Node[] = () => descendantsOfType(root, 'assignment'),
+    /** Globals that nanoGPT-style `config/*.py` files re-assign (configOverrides.ts); a global they change is unknown. */
+    private readonly overrides: () => ConfigOverrides | null = () => null,
   ) {}
 
   /**
@@ -168,10 +172,46 @@ export class ValueResolver {
     }
     const global = this.moduleAssignmentsMap().get(name);
     if (!global || global.length === 0) return null;
-    if (global.length === 1) return global[0]!.value;
-    // Several module-level bindings: usable only when they all agree.
-    const texts = new Set(global.map((a) => a.value.text));
-    return texts.size === 1 ? global[0]!.value : null;
+    let definition: Node | null;
+    if (global.length === 1) definition = global[0]!.value;
+    else {
+      // Several module-level bindings: usable only when they all agree.
+      const texts = new Set(global.map((a) => a.value.text));
+      definition = texts.size === 1 ? global[0]!.value : null;
+    }
+    if (definition && this.overriddenValues(identifier, global, definition).length > 0) return null;
+    return definition;
+  }
+
+  /**
+   * The values config files give a global where they differ from the script's own (empty when none, or when
+   * every config agrees with the script): for rules that want to name the alternatives of an unknown value.
+   */
+  overridesOf(identifier: Node): Override[] {
+    if (identifier.type !== 'identifier') return [];
+    const fn = enclosingFunction(identifier);
+    if (fn && (this.assignmentsIn(fn).has(identifier.text) || isParameter(fn, identifier.text))) return [];
+    const global = this.moduleAssignmentsMap().get(identifier.text);
+    if (!global || global.length === 0) return [];
+    return this.overriddenValues(identifier, global, global[0]!.value);
+  }
+
+  private overriddenValues(identifier: Node, bindings: readonly Assignment[], definition: Node): Override[] {
+    const overrides = this.overrides();
+    const list = overrides?.globals.get(identifier.text);
+    if (!overrides || !list || this.checkingOverrides.has(identifier.text)) return [];
+    const exec = overrides.exec;
+    // Read before the configurator runs (module level, above it), or re-assigned after it: the script's value holds.
+    if (!enclosingFunction(identifier) && identifier.startIndex < exec.startIndex) return [];
+    if (bindings.some((binding) => binding.statement.startIndex > exec.startIndex)) return [];
+    // Resolving the script's own value may lead back here through other globals (`a = b`, `b = a`).
+    this.checkingOverrides.add(identifier.text);
+    try {
+      const own = this.resolve(definition);
+      return list.filter((override) => !sameValue(override.value, own));
+    } finally {
+      this.checkingOverrides.delete(identifier.text);
+    }
   }
 
   /** `args.lr` → the `default=` of `add_argument("--lr", ...)` (store_true → false); null when unknown. */

@@ -5,17 +5,24 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Parser } from 'web-tree-sitter';
 import type { Settings } from '../../../shared/src/settings';
 import { analyzeConfig } from '../analysis/configEngine';
-import { analyzePython, precheck, type AnalysisOutcome, type Finding } from '../analysis/engine';
+import { analyzePython, precheck, type AnalysisOutcome } from '../analysis/engine';
+import { siblingFileReaderFor } from '../analysis/siblingFileReader';
 import { configFormatOf } from '../configs/configFile';
 import { createPythonParser } from '../documents/pythonParser';
+import { graphOf } from '../jobs/discover';
+import { SCHEDULER_FILE, type JobGraph } from '../jobs/graph';
+import { diskReader } from '../jobs/reader';
+import { analyzeNotebookText, type LocatedFinding } from '../notebooks/ipynb';
 
 export interface FileResult {
   file: string;
-  findings: Finding[];
+  /** Notebook findings carry their cell; their ranges are within that cell. */
+  findings: LocatedFinding[];
   /** Problems to print on stderr: unreadable file, a rule that threw. */
   errors: string[];
 }
@@ -29,11 +36,14 @@ export function defaultJobs(): number {
 
 export async function analyzeFiles(files: readonly string[], settings: Settings, jobs: number, onProgress?: (done: number) => void): Promise<FileResult[]> {
   const workers = Math.min(jobs, Math.floor(files.length / FILES_PER_WORKER));
+  // The job graph over the batch scripts among the files (server/src/jobs/): configs are analysed with the jobs that run them.
+  const schedulers = files.filter((file) => SCHEDULER_FILE.test(file)).map((file) => path.resolve(file));
+  const graph = jobGraphOf(schedulers);
   // Workers run this same bundle; from TypeScript sources (tests) there is no bundle to start, so stay in-thread.
   if (workers < 2 || !__filename.endsWith('.js')) {
     const parser = await createPythonParser();
     return files.map((file, index) => {
-      const result = analyzeFile(parser, file, settings);
+      const result = analyzeFile(parser, file, settings, graph);
       onProgress?.(index + 1);
       return result;
     });
@@ -42,9 +52,9 @@ export async function analyzeFiles(files: readonly string[], settings: Settings,
   let done = 0;
   const perWorker = await Promise.all(
     shares.map((share) =>
-      runWorker(share, settings, () => onProgress?.(++done)).catch(async () => {
+      runWorker(share, settings, schedulers, () => onProgress?.(++done)).catch(async () => {
         const parser = await createPythonParser();
-        return share.map((file) => analyzeFile(parser, file, settings));
+        return share.map((file) => analyzeFile(parser, file, settings, graph));
       }),
     ),
   );
@@ -76,14 +86,16 @@ interface WorkerInput {
   greenAiCheck: true;
   files: string[];
   settings: Settings;
+  /** Absolute paths of the batch scripts among all files, so each worker builds the same job graph. */
+  schedulers: string[];
 }
 
 type WorkerMessage = { kind: 'result'; result: FileResult } | { kind: 'done' };
 
-function runWorker(files: string[], settings: Settings, onFile: () => void): Promise<FileResult[]> {
+function runWorker(files: string[], settings: Settings, schedulers: string[], onFile: () => void): Promise<FileResult[]> {
   return new Promise((resolve, reject) => {
     const results: FileResult[] = [];
-    const input: WorkerInput = { greenAiCheck: true, files, settings };
+    const input: WorkerInput = { greenAiCheck: true, files, settings, schedulers };
     const worker = new Worker(__filename, { workerData: input });
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'result') {
@@ -107,33 +119,43 @@ export function isCheckWorker(): boolean {
 }
 
 export async function checkWorkerMain(): Promise<void> {
-  const { files, settings } = workerData as WorkerInput;
+  const { files, settings, schedulers } = workerData as WorkerInput;
   const parser = await createPythonParser();
+  const graph = jobGraphOf(schedulers);
   for (const file of files) {
-    const message: WorkerMessage = { kind: 'result', result: analyzeFile(parser, file, settings) };
+    const message: WorkerMessage = { kind: 'result', result: analyzeFile(parser, file, settings, graph) };
     parentPort!.postMessage(message);
   }
   parentPort!.postMessage({ kind: 'done' } satisfies WorkerMessage);
 }
 
-export function analyzeFile(parser: Parser, file: string, settings: Settings): FileResult {
+function jobGraphOf(schedulers: readonly string[]): JobGraph {
+  return graphOf(schedulers, diskReader, [process.cwd()]);
+}
+
+export function analyzeFile(parser: Parser, file: string, settings: Settings, graph?: JobGraph): FileResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     return { file, findings: [], errors: [`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`] };
   }
+  if (isNotebookFile(file)) return withErrors(file, { ...analyzeNotebookText(parser, text, file, settings), estimate: null });
   const configFormat = configFormatOf(undefined, file);
-  if (configFormat) return withErrors(file, analyzeConfig(text, file, configFormat, settings));
+  if (configFormat) return withErrors(file, analyzeConfig(text, file, configFormat, settings, undefined, graph?.viewOf(path.resolve(file))));
   const note = precheck(text, settings);
   if (note) return { file, findings: [note], errors: [] };
   const tree = parser.parse(text);
   if (!tree) return { file, findings: [], errors: [`tree-sitter could not parse ${file}`] };
   try {
-    return withErrors(file, analyzePython(tree, text, file, settings));
+    return withErrors(file, analyzePython(tree, text, file, settings, undefined, { siblingFiles: siblingFileReaderFor(file) }));
   } finally {
     tree.delete();
   }
+}
+
+export function isNotebookFile(file: string): boolean {
+  return file.toLowerCase().endsWith('.ipynb');
 }
 
 function withErrors(file: string, outcome: AnalysisOutcome): FileResult {

@@ -1,11 +1,15 @@
-/** The CLI's output formats: human text, the documented JSON shape, and SARIF 2.1.0 for code scanning. */
+/**
+ * The CLI's output formats: human text, the documented JSON shape, and SARIF 2.1.0 for code scanning.
+ * Notebook findings are located by cell: `nb.ipynb:cell 3:12:5:` in text, a `cell` field next to the in-cell range
+ * in JSON, and in SARIF the region of the .ipynb text that holds the code plus a `notebookCell` property.
+ */
 import path from 'node:path';
 import { docsUrlFor, type RuleMeta, type Severity } from '../../../shared/src/ruleMeta';
-import type { Finding } from '../analysis/engine';
+import type { LocatedFinding } from '../notebooks/ipynb';
 
 export interface FileFindings {
   file: string;
-  findings: Finding[];
+  findings: LocatedFinding[];
 }
 
 export function formatText(results: readonly FileFindings[], cwd: string): string {
@@ -14,7 +18,8 @@ export function formatText(results: readonly FileFindings[], cwd: string): strin
   for (const { file, findings } of results) {
     for (const f of findings) {
       total++;
-      lines.push(`${path.relative(cwd, file)}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.ruleId} ${f.message}`);
+      const cell = f.notebook ? `cell ${f.notebook.cell}:` : '';
+      lines.push(`${path.relative(cwd, file)}:${cell}${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.ruleId} ${f.message}`);
     }
   }
   const withFindings = results.filter((r) => r.findings.length > 0).length;
@@ -28,7 +33,14 @@ export function formatJson(results: readonly FileFindings[], cwd: string): strin
       version: 1,
       files: results.length,
       findings: results.flatMap(({ file, findings }) =>
-        findings.map((f) => ({ file: path.relative(cwd, file), range: f.range, code: f.ruleId, severity: f.severity, message: f.message })),
+        findings.map((f) => ({
+          file: path.relative(cwd, file),
+          ...(f.notebook ? { cell: f.notebook.cell, ...(f.notebook.cellId !== undefined ? { cellId: f.notebook.cellId } : {}) } : {}),
+          range: f.range,
+          code: f.ruleId,
+          severity: f.severity,
+          message: f.message,
+        })),
       ),
     }) + '\n'
   );
@@ -75,15 +87,32 @@ export function formatSarif(results: readonly FileFindings[], rules: readonly Ru
               {
                 physicalLocation: {
                   artifactLocation: { uri: path.relative(cwd, file).split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' },
-                  region: {
-                    startLine: f.range.start.line + 1,
-                    startColumn: f.range.start.character + 1,
-                    endLine: f.range.end.line + 1,
-                    endColumn: f.range.end.character + 1,
-                  },
+                  region: f.notebook
+                    ? f.notebook.fileRegion
+                    : {
+                        startLine: f.range.start.line + 1,
+                        startColumn: f.range.start.character + 1,
+                        endLine: f.range.end.line + 1,
+                        endColumn: f.range.end.character + 1,
+                      },
                 },
+                ...(f.notebook ? { logicalLocations: [{ name: `cell ${f.notebook.cell}`, kind: 'module' }] } : {}),
               },
             ],
+            ...(f.notebook
+              ? {
+                  properties: {
+                    notebookCell: {
+                      cell: f.notebook.cell,
+                      ...(f.notebook.cellId !== undefined ? { cellId: f.notebook.cellId } : {}),
+                      startLine: f.range.start.line + 1,
+                      startColumn: f.range.start.character + 1,
+                      endLine: f.range.end.line + 1,
+                      endColumn: f.range.end.character + 1,
+                    },
+                  },
+                }
+              : {}),
           })),
         ),
       },

@@ -5,7 +5,7 @@
  */
 import { entryOf, mapAt, scalarAt, stringOf, type ConfigMap, type ConfigNode } from './tree';
 
-export type ConfigKind = 'hf-training-args' | 'lightning-trainer' | 'datamodule' | 'accelerate' | 'deepspeed';
+export type ConfigKind = 'hf-training-args' | 'lightning-trainer' | 'datamodule' | 'accelerate' | 'deepspeed' | 'pytorchjob';
 
 export interface TrainingConfig {
   root: ConfigMap;
@@ -29,7 +29,7 @@ const TRAINER_KEYS = new Set(['accelerator', 'devices', 'max_epochs', 'min_epoch
 const LIGHTNING_TRAINER_TARGET = /^(lightning(\.pytorch)?|pytorch_lightning)(\.trainer){0,2}\.Trainer$/;
 
 /** Words one of which every recognised config contains (a superset of what `recognise` looks for). */
-const GATE_WORDS = [...HF_STRONG, 'zero_optimization', 'train_micro_batch_size_per_gpu', 'train_batch_size', 'distributed_type', 'trainer', 'Trainer', 'DataModule'];
+const GATE_WORDS = [...HF_STRONG, 'zero_optimization', 'train_micro_batch_size_per_gpu', 'train_batch_size', 'distributed_type', 'trainer', 'Trainer', 'DataModule', 'PyTorchJob'];
 
 /**
  * A cheap pre-filter on the raw text, before any parsing: a file without any of these words cannot be a training
@@ -44,6 +44,9 @@ export function recognise(root: ConfigNode | null): TrainingConfig | null {
   const kinds = new Set<ConfigKind>();
   const has = (key: string) => entryOf(root, key) !== undefined;
   const composed = entryOf(root, 'defaults')?.value?.type === 'seq';
+  if (stringOf(scalarAt(root, 'kind')) === 'PyTorchJob' && /^kubeflow\.org\//.test(stringOf(scalarAt(root, 'apiVersion')) ?? '')) {
+    return { root, kinds: new Set(['pytorchjob']), trainer: undefined, data: undefined, composed: false };
+  }
 
   if (has('zero_optimization') || has('train_micro_batch_size_per_gpu') || (has('train_batch_size') && (has('fp16') || has('bf16') || has('optimizer')) && !has('output_dir'))) {
     kinds.add('deepspeed');

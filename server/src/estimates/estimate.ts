@@ -32,7 +32,16 @@ export type CostEffect =
   | { kind: 'slowdown'; factor: string; label: string };
 
 export type ScriptEstimate =
-  | { status: 'estimate'; entry: Range; estimate: Estimate; input: RunInput; tables: Tables; slowdowns: SavingsFactorRow[] }
+  | {
+      status: 'estimate';
+      entry: Range;
+      estimate: Estimate;
+      input: RunInput;
+      tables: Tables;
+      slowdowns: SavingsFactorRow[];
+      /** A batch job's allocation over its time limit (jobEstimate.ts): an upper bound, titled `this job: ≤ …`. */
+      job?: { gpus: number; hours: number };
+    }
   | { status: 'missing'; entry: Range; missing: MissingInput[]; assumptions: Assumption[] }
   | { status: 'error'; entry: Range; problems: string[] };
 

@@ -2,10 +2,12 @@
  * The estimate code lens above the training entry point (`trainer.train()`, `trainer.fit(...)`, `Trainer(...)`
  * or the outermost training loop): `≈ 41 kWh · 16 kg CO2e (8× A100-SXM4-80GB, us-east-1) — assumptions`, or,
  * when the run size cannot be read, `Green AI: estimate needs <input> — <how to provide it>`. Clicking runs the
- * client command `greenAI.showEstimate` with one `ShowEstimatePayload` (shared/src/protocol.ts).
+ * client command `greenAI.showEstimate` with one `ShowEstimatePayload` (shared/src/protocol.ts). On a batch script
+ * the lens sits on the GPU directive: `this job: ≤ 8× A100 for 24 h ≈ … kWh · … kg CO2e (…)` (estimates/jobEstimate.ts).
  */
 import type { CodeLens } from 'vscode-languageserver';
 import { formatEnergy, formatMass } from '../../../shared/src/carbon/index';
+import { formatNumber } from '../../../shared/src/carbon/format';
 import { SHOW_ESTIMATE_COMMAND, type ShowEstimatePayload } from '../../../shared/src/protocol';
 import type { ScriptEstimate } from '../estimates/estimate';
 
@@ -13,6 +15,10 @@ export function estimateLensTitle(estimate: ScriptEstimate): string {
   switch (estimate.status) {
     case 'estimate': {
       const e = estimate.estimate;
+      if (estimate.job) {
+        const hours = estimate.job.hours >= 1 ? `${formatNumber(estimate.job.hours)} h` : `${formatNumber(estimate.job.hours * 60)} min`;
+        return `this job: ≤ ${estimate.job.gpus}× ${e.hardware.gpuId.toUpperCase()} for ${hours} ≈ ${formatEnergy(e.energyKWh.value)} · ${formatMass(e.co2eKg.total.value)} CO2e (${e.location.label}) — assumptions`;
+      }
       return `≈ ${formatEnergy(e.energyKWh.value)} · ${formatMass(e.co2eKg.total.value)} CO2e (${e.hardware.count}× ${e.hardware.gpuId.toUpperCase()}, ${e.location.label}) — assumptions`;
     }
     case 'missing': {

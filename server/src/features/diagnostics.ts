@@ -2,13 +2,24 @@
  * Publishes diagnostics: each change schedules an analysis after a short quiet period (greenAI.analysisDelayMs);
  * a newer change cancels the pending one, and a result is published only if the document is still at the
  * version that was analysed. The latest findings per document feed hovers and code actions.
+ *
+ * Configs and job scripts are analysed with the workspace's job graph (server/src/jobs/): a finding in one file can be
+ * caused by another (a DeepSpeed config run by one process, a batch script whose entry script uses one GPU). When a
+ * file of a job changes — an edit, a close (the disk text applies again) or a file event from the client — every
+ * *open* document of that job is analysed again and republished. Files that are not open get no diagnostics: the
+ * editor shows them when they are opened, and stale problems of closed files would never be cleared otherwise.
  */
 import { DiagnosticSeverity, type Connection, type Diagnostic } from 'vscode-languageserver';
 import { DIAGNOSTIC_SOURCE, STATUS_NOTIFICATION, type StatusParams } from '../../../shared/src/protocol';
 import { docsUrlFor, type Severity } from '../../../shared/src/ruleMeta';
 import { analyzeConfig } from '../analysis/configEngine';
 import { analyzePython, FILE_NOTE_ID, precheck, type Finding } from '../analysis/engine';
+import { siblingFileReaderFor } from '../analysis/siblingFileReader';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { configFormatOf } from '../configs/configFile';
+import { NO_JOBS } from '../jobs/graph';
+import { overlayReader } from '../jobs/reader';
+import { WorkspaceJobs } from '../jobs/workspaceJobs';
 import type { ScriptEstimate } from '../estimates/estimate';
 import type { DocumentStore } from '../documents/documentStore';
 import { ruleById } from '../rules';
@@ -38,7 +49,7 @@ export function toDiagnostic(uri: string, finding: Finding): Diagnostic {
     source: DIAGNOSTIC_SOURCE,
     message: finding.message,
     ...(finding.related.length > 0
-      ? { relatedInformation: finding.related.map((r) => ({ location: { uri, range: r.range }, message: r.message })) }
+      ? { relatedInformation: finding.related.map((r) => ({ location: { uri: r.uri ?? uri, range: r.range }, message: r.message })) }
       : {}),
     data: { ruleId: finding.ruleId },
   };
@@ -47,8 +58,13 @@ export function toDiagnostic(uri: string, finding: Finding): Diagnostic {
 export class DiagnosticsFeature {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly results = new Map<string, AnalysisResult>();
+  /** Documents whose own text changed since their last analysis (their jobs are rebuilt before it). */
+  private readonly ownChanges = new Set<string>();
+  private folders: string[] = [];
   /** Called after each publish (the server asks clients to refresh code lenses). */
   onPublished: ((uri: string) => void) | undefined;
+  /** The job graph over the workspace folders; reads open documents first, then the disk. */
+  readonly jobs = new WorkspaceJobs(overlayReader((file) => this.openText(file)));
 
   constructor(
     private readonly connection: Connection,
@@ -57,9 +73,53 @@ export class DiagnosticsFeature {
   ) {}
 
   schedule(uri: string, delayMs?: number): void {
+    this.scheduleAnalysis(uri, delayMs, true);
+  }
+
+  /** Workspace folders (file URIs) the job graph discovers batch scripts in. */
+  setWorkspaceFolders(uris: readonly string[]): void {
+    this.folders = uris.flatMap((uri) => (uri.startsWith('file:') ? [fileURLToPath(uri)] : []));
+    this.jobs.setRoots(this.folders);
+  }
+
+  changeWorkspaceFolders(added: readonly string[], removed: readonly string[]): void {
+    const gone = new Set(removed.flatMap((uri) => (uri.startsWith('file:') ? [fileURLToPath(uri)] : [])));
+    this.setWorkspaceFolders([...this.folders.filter((f) => !gone.has(f)).map((f) => pathToFileURL(f).href), ...added]);
+  }
+
+  /** A file changed on disk (client file event): re-analyse the open documents of the jobs it belongs to. */
+  fileChangedOnDisk(uri: string): void {
+    if (this.documents.get(uri)) return; // the editor's text wins while it is open
+    this.jobFileChanged(uri);
+  }
+
+  private jobFileChanged(uri: string): void {
+    if (!uri.startsWith('file:')) return;
+    const changed = fileURLToPath(uri);
+    const affected = this.jobs.fileChanged(changed);
+    for (const document of this.documents.all()) {
+      const other = document.document.uri;
+      if (other === uri || !other.startsWith('file:') || !affected.has(fileURLToPath(other))) continue;
+      this.results.delete(other);
+      this.scheduleAnalysis(other, undefined, false);
+    }
+  }
+
+  private openText(file: string): string | undefined {
+    for (const document of this.documents.all()) {
+      const uri = document.document.uri;
+      if (uri.startsWith('file:') && fileURLToPath(uri) === file) return document.document.getText();
+    }
+    return undefined;
+  }
+
+  /** `ownChange`: the document itself changed, so the jobs it belongs to are rebuilt first and their open files follow. */
+  private scheduleAnalysis(uri: string, delayMs: number | undefined, ownChange: boolean): void {
     clearTimeout(this.timers.get(uri));
+    if (ownChange) this.ownChanges.add(uri);
     const run = async () => {
       this.timers.delete(uri);
+      if (this.ownChanges.delete(uri)) this.jobFileChanged(uri);
       await this.publish(uri);
     };
     if (delayMs === 0) {
@@ -81,6 +141,7 @@ export class DiagnosticsFeature {
     this.timers.delete(uri);
     this.results.delete(uri);
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.jobFileChanged(uri); // closed: the text on disk is the job's again
   }
 
   /** Findings for the document's current version, analysing now if the cached ones are stale. */
@@ -130,7 +191,11 @@ export class DiagnosticsFeature {
     } else {
       try {
         // Configs and job scripts are parsed here, once per analysed version; Python uses the document's incremental tree.
-        const outcome = configFormat ? analyzeConfig(text, uri, configFormat, settings) : analyzePython(document.tree(), text, uri, settings);
+        const filePath = uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+        if (filePath && configFormat === 'shell') this.jobs.schedulerText(filePath, text);
+        // The job graph's view of this file: the job it schedules, the jobs that run it (server/src/jobs/).
+        const jobs = filePath && configFormat ? this.jobs.viewOf(filePath) : NO_JOBS;
+        const outcome = configFormat ? analyzeConfig(text, uri, configFormat, settings, undefined, jobs) : analyzePython(document.tree(), text, uri, settings, undefined, { siblingFiles: siblingFileReaderFor(uri) });
         for (const failure of outcome.failures) {
           const detail = failure.error instanceof Error ? failure.error.stack ?? failure.error.message : String(failure.error);
           this.connection.console.error(`Rule ${failure.ruleId} failed on ${failure.uri}: ${detail}`);

@@ -1,7 +1,9 @@
 import type { Node } from 'web-tree-sitter';
+import type { AnalysisContext } from '../analysis/context';
 import { ddpCalls } from '../analysis/distributed';
-import { ancestor, contains, rangeOf } from '../analysis/syntax';
-import type { Rule, RuleFinding } from './rule';
+import { ensureImport, wrapStatements } from '../analysis/edits';
+import { ancestor, calleeName, contains, descendantsOfType, dottedName, rangeOf, statementOf } from '../analysis/syntax';
+import type { Fix, Rule, RuleFinding } from './rule';
 
 const TEXT = /DistributedDataParallel|DDP/;
 /** Ways a script already skips the all-reduce of the intermediate micro-steps, or lets a framework do it. */
@@ -39,12 +41,59 @@ export const ddpGradAccumWithoutNoSync: Rule = {
         range: rangeOf(backward),
         message: 'This DDP loop accumulates gradients (the optimizer steps only under a `%` condition) but all-reduces them after every backward: the intermediate all-reduces move the whole gradient volume between GPUs for nothing. Run the micro-steps before the last inside `with model.no_sync():`.',
         related: [{ range: rangeOf(guard.childForFieldName('condition') ?? guard), message: 'optimizer steps only here' }],
-        fixes: [],
+        fixes: noSyncFix(context, loop, backward, guard),
       });
     }
     return findings;
   },
 };
+
+/**
+ * Wraps the micro-step (from the start of the backward's block up to the backward) in
+ * `with (contextlib.nullcontext() if <guard condition> else model.no_sync()):` — the forward must be inside
+ * no_sync too, as DDP prepares the gradient reduction in forward. Only when the guard's condition can be
+ * evaluated before the micro-step (it reads no name the wrapped statements assign) and the wrapped model is known.
+ */
+function noSyncFix(context: AnalysisContext, loop: Node, backward: Node, guard: Node): Fix[] {
+  const condition = guard.childForFieldName('condition');
+  const last = statementOf(backward);
+  const block = last.parent;
+  if (!condition || !block || block.type !== 'block' || !contains(loop, block) || contains(guard, last)) return [];
+  const first = block.namedChildren.find((child) => !!child && child.type !== 'comment');
+  if (!first || first.startIndex > last.startIndex || first.startPosition.row === block.parent?.startPosition.row) return [];
+  const wrapped = block.namedChildren.filter((child): child is Node => !!child && child.startIndex >= first.startIndex && child.endIndex <= last.endIndex);
+  const assigned = new Set<string>();
+  for (const statement of wrapped) {
+    for (const assignment of [...descendantsOfType(statement, 'assignment'), ...descendantsOfType(statement, 'augmented_assignment')]) {
+      for (const name of descendantsOfType(assignment.childForFieldName('left')!, 'identifier')) assigned.add(name.text);
+    }
+    if (statement.type === 'for_statement' || statement.type === 'while_statement' || statement.type === 'if_statement') return [];
+  }
+  if (descendantsOfType(condition, 'identifier').some((name) => assigned.has(name.text))) return [];
+  const model = wrappedModel(context, wrapped);
+  if (!model) return [];
+  const header = `with (contextlib.nullcontext() if ${condition.text.replace(/\s+/g, ' ')} else ${model}.no_sync())`;
+  const importEdit = ensureImport(context, 'contextlib');
+  return [
+    {
+      title: `Skip the all-reduce of non-final micro-steps: run them under ${model}.no_sync()`,
+      preferred: false,
+      edits: [...(importEdit ? [importEdit] : []), wrapStatements(context, first, last, header)],
+    },
+  ];
+}
+
+/** The DDP-wrapped model the micro-step calls: a name bound to `DDP(...)`, or a model name called in the wrapped statements. */
+function wrappedModel(context: AnalysisContext, statements: Node[]): string | null {
+  const called = new Set(statements.flatMap((statement) => context.callsWithin(statement).map((call) => calleeName(call) ?? '')));
+  for (const call of ddpCalls(context)) {
+    const assignment = call.parent;
+    const left = assignment?.type === 'assignment' ? dottedName(assignment.childForFieldName('left')) : null;
+    if (left && called.has(left)) return left;
+  }
+  const models = context.modelNames();
+  return [...called].find((name) => models.has(name)) ?? null;
+}
 
 /** The `if (i + 1) % accum == 0:` inside the loop that gates the optimizer step. */
 function accumulationGuard(step: Node, loop: Node): Node | null {

@@ -78,17 +78,17 @@ export const batchExceedsGpuMemory: Rule = {
   },
 };
 
-function shippedTables(): Tables | null {
+export function shippedTables(): Tables | null {
   const loaded = loadTables();
   return loaded.ok ? loaded.value : null;
 }
 
-function hintedParameters(facts: RunFacts): number | null {
+export function hintedParameters(facts: RunFacts): number | null {
   return facts.hints.parameters?.value ?? null;
 }
 
 /** fp32 weights for fp32/tf32 runs, fp32 master + 16-bit copy for mixed precision; fp8 is not modelled. */
-function weightBytesKey(facts: RunFacts): MemoryModelKey | null {
+export function weightBytesKey(facts: RunFacts): MemoryModelKey | null {
   switch (facts.precision.value) {
     case 'fp32':
     case 'tf32':
@@ -101,7 +101,7 @@ function weightBytesKey(facts: RunFacts): MemoryModelKey | null {
   }
 }
 
-interface Optimizer {
+export interface Optimizer {
   label: string;
   stateKey: MemoryModelKey | null;
 }
@@ -111,7 +111,7 @@ const ADAM_FAMILY = /^(Adam|AdamW|NAdam|RAdam|Adamax)$/;
 const HF_ADAM = /^adamw_(torch|hf|torch_fused|apex_fused|torch_xla|torch_npu_fused)$/;
 
 /** The optimizer the script builds: a `torch.optim` constructor, else the Trainer's `optim=` (default AdamW); null when unknown. */
-function optimizerOf(context: AnalysisContext): Optimizer | null {
+export function optimizerOf(context: AnalysisContext): Optimizer | null {
   const values = context.values();
   let found: Optimizer | null = null;
   for (const call of context.calls()) {
@@ -146,7 +146,7 @@ function optimizerOf(context: AnalysisContext): Optimizer | null {
 const SCRIPT_GPU = [/#SBATCH\s+--gres=gpu:([A-Za-z][\w.-]*):\d+/, /#SBATCH\s+--gpus(?:-per-node|-per-task)?=([A-Za-z][\w.-]*):\d+/];
 
 /** The GPU the script requests by type, else greenAI.hardware.gpu. */
-function gpuOf(context: AnalysisContext, tables: Tables): { row: GpuRow; from: string } | null {
+export function gpuOf(context: AnalysisContext, tables: Tables): { row: GpuRow; from: string } | null {
   for (const pattern of SCRIPT_GPU) {
     const match = pattern.exec(context.text);
     if (!match) continue;

@@ -8,6 +8,7 @@ import { dataloaderNumWorkers } from './GA201-dataloader-num-workers';
 import { dataloaderPinMemory } from './GA202-dataloader-pin-memory';
 import { dataloaderPersistentWorkers } from './GA203-dataloader-persistent-workers';
 import { blockingH2dCopy } from './GA204-blocking-h2d-copy';
+import { tfdataNoPrefetch } from './GA205-tfdata-no-prefetch';
 import { dataloaderLenMaterialized } from './GA206-dataloader-len-materialized';
 import { evalWithoutNoGrad } from './GA301-eval-without-no-grad';
 import { zeroGradSetToNoneFalse } from './GA302-zero-grad-set-to-none-false';
@@ -21,14 +22,20 @@ import { convBiasBeforeBn } from './GA401-conv-bias-before-bn';
 import { cudnnBenchmarkOff } from './GA402-cudnn-benchmark-off';
 import { torchCompileMissing } from './GA403-torch-compile-missing';
 import { optimizerNotFused } from './GA404-optimizer-not-fused';
+import { tensorCoreUnalignedDims } from './GA405-tensor-core-unaligned-dims';
+import { channelsLastMissing } from './GA406-channels-last-missing';
+import { gradientCheckpointingUnneeded } from './GA407-gradient-checkpointing-unneeded';
+import { jaxStepNotJitted } from './GA408-jax-step-not-jitted';
 import { dataParallelInsteadOfDdp } from './GA501-dataparallel-instead-of-ddp';
 import { ddpWithoutDistributedSampler } from './GA502-ddp-without-distributed-sampler';
 import { ddpGradAccumWithoutNoSync } from './GA503-ddp-grad-accum-without-no-sync';
 import { ddpFindUnusedParameters } from './GA504-ddp-find-unused-parameters';
 import { unboundedTrainingLength } from './GA601-unbounded-training-length';
 import { noEarlyStopping } from './GA602-no-early-stopping';
+import { evalOrCheckpointTooFrequent } from './GA603-eval-or-checkpoint-too-frequent';
 import { microBatchTooSmall } from './GA604-micro-batch-too-small';
 import { globalBatchOversized } from './GA605-global-batch-oversized';
+import { groupByLengthMissing } from './GA606-group-by-length-missing';
 import { batchExceedsGpuMemory } from './GA607-batch-exceeds-gpu-memory';
 import { CONFIG_ONLY_RULE_META } from './config';
 import type { Rule } from './rule';
@@ -52,18 +59,25 @@ export const RULES: readonly Rule[] = [
   bf16WithGradScaler,
   dataloaderPersistentWorkers,
   blockingH2dCopy,
+  tfdataNoPrefetch,
   hostSyncInLoop,
   loopInvariantInTrainLoop,
   deterministicAlgorithms,
   cudnnBenchmarkOff,
   torchCompileMissing,
   optimizerNotFused,
+  tensorCoreUnalignedDims,
+  channelsLastMissing,
+  gradientCheckpointingUnneeded,
+  jaxStepNotJitted,
   ddpWithoutDistributedSampler,
   ddpGradAccumWithoutNoSync,
   ddpFindUnusedParameters,
   noEarlyStopping,
+  evalOrCheckpointTooFrequent,
   microBatchTooSmall,
   globalBatchOversized,
+  groupByLengthMissing,
   batchExceedsGpuMemory,
 ];
 

@@ -16,6 +16,8 @@ export interface Fix {
 export interface RelatedLocation {
   range: Range;
   message: string;
+  /** Another file (a job's config or entry script); absent for the finding's own file. */
+  uri?: string;
 }
 
 export interface RuleFinding {

@@ -39,6 +39,8 @@ export interface ComponentReading {
   shared?: boolean;
   /** Caveats for this reading ("energy_uj not readable: run `sudo chmod o+r …`", "nvidia-smi restarted after exit 1"). */
   warnings?: string[];
+  /** Share of this component's elapsed time covered by readings (gaps longer than three periods lower it); 0..1. */
+  coverage?: number;
 }
 
 /** One sample of the whole machine. */
@@ -67,6 +69,14 @@ export interface PowerSamplerOptions {
   powercapRoot?: string;
   /** Environment used for CUDA_VISIBLE_DEVICES (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Root of the DRM class tree searched for amdgpu hwmon power (default /sys/class/drm); null disables AMD GPUs. */
+  drmRoot?: string | null;
+  /** CPU list for the load estimate (default os.cpus); tests give scripted times. */
+  cpuInfo?: () => { model: string; times: { user: number; nice: number; sys: number; idle: number; irq: number } }[];
+  /** Installed memory in bytes for the RAM estimate (default os.totalmem()). */
+  totalMemoryBytes?: number;
+  /** Restart delays for a dying nvidia-smi, ms (default 1 s doubling to 30 s). */
+  nvidiaSmiBackoffMs?: { initial: number; max: number };
 }
 
 export interface PowerSampler {

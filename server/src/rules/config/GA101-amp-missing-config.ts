@@ -8,7 +8,7 @@ import type { TrainingConfig } from '../../configs/kinds';
 import { booleanOf, entryOf, literal, mapAt, scalarAt, sortedPlacement, stringOf, type ConfigEditor, type ConfigEntry, type ConfigMap } from '../../configs/tree';
 import { ampMissing } from '../GA101-amp-missing';
 import type { Fix } from '../rule';
-import { trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+import { setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const EFFECT = { kind: 'precision', to: 'bf16', label: 'bf16 mixed precision' } as const;
 const FP32_PRECISIONS = new Set(['32', '32-true', '64', '64-true']);
@@ -78,6 +78,7 @@ function lightning(context: ConfigContext, config: TrainingConfig, editor: Confi
   const accelerator = entryOf(trainer, 'accelerator');
   const acceleratorValue = accelerator?.value?.type === 'scalar' ? stringOf(accelerator.value) : undefined;
   if (!accelerator || (acceleratorValue !== 'gpu' && acceleratorValue !== 'cuda')) return [];
+  if (setOnLaunchLine(context, /(^|\.)trainer\.precision$/)) return []; // a job that runs this config sets the precision
   const precision = entryOf(trainer, 'precision');
   if (!precision) {
     if (config.composed) return []; // precision may come from a composed defaults file

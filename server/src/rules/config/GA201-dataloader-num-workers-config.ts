@@ -6,7 +6,7 @@ import { entryOf, numberOf, type ConfigEditor, type ConfigEntry } from '../../co
 import type { TrainingConfig } from '../../configs/kinds';
 import { dataloaderNumWorkers } from '../GA201-dataloader-num-workers';
 import { huggingFaceAnchor, trains } from './GA101-amp-missing-config';
-import { isDebugProfile, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+import { isDebugProfile, setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const WORKERS = 4;
 const EFFECT = { kind: 'slowdown', factor: 'dataloader-single-process-stall', label: `${WORKERS} data loader workers` } as const;
@@ -43,6 +43,7 @@ function huggingFace(context: ConfigContext, config: TrainingConfig, editor: Con
 function datamodule(context: ConfigContext, config: TrainingConfig, editor: ConfigEditor): ConfigRuleFinding[] {
   const entry = entryOf(config.data, 'num_workers');
   if (!entry) return [];
+  if (setOnLaunchLine(context, /(^|\.)(data|datamodule)(\.init_args)?\.num_workers$/)) return []; // a job that runs this config sets the workers
   return zeroWorkers(context, entry, editor, 'num_workers', 'This datamodule loads batches in the training process (num_workers: 0) while the GPU waits.');
 }
 

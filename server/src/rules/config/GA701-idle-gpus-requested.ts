@@ -3,15 +3,23 @@
  * (`torchrun --nproc_per_node=K`, `accelerate launch --num_processes K`, `deepspeed --num_gpus K`, a plain
  * `python train.py`). Anchored on the `#SBATCH` GPU directive, with the launch line as related information;
  * the message states the idle GPU-hours for the `--time` limit and their energy and CO2e (carbon model).
- * A plain `python` launch may use every GPU itself (DataParallel, device_map, Lightning devices=N): until the job
- * graph reads the entry script, that finding is uncertain (information).
+ * With the job graph, an `accelerate launch` without `--num_processes` takes the count from its `--config_file`, and a
+ * plain `python` launch is judged by its entry script: one that spreads over every GPU itself (DataParallel,
+ * device_map, mp.spawn, HF/Lightning Trainer) is not flagged; one that does not is flagged at the rule's severity.
+ * Without the entry script the plain-python finding is uncertain (information).
+ * A Kubeflow PyTorchJob manifest is checked the same way per replica type: `nvidia.com/gpu` per pod against the
+ * processes its container starts (configs/kubernetes.ts), anchored on the limit, × replicas for the idle GPU-hours.
  */
 import type { RuleMeta } from '../../../../shared/src/ruleMeta';
 import { gpuAllocation, type GpuAllocation, type Launch } from '../../configs/slurm';
+import { fileUri, type JobLaunch } from '../../jobs/graph';
 import type { Fix } from '../rule';
 import { idleGpuCost } from './idleGpuCost';
 import { directiveText, setGpuCount } from './jobEdits';
-import { jobScript, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+import { pytorchJobOf } from '../../configs/kubernetes';
+import type { TrainingConfig } from '../../configs/kinds';
+import type { ConfigEditor } from '../../configs/tree';
+import { jobScript, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const meta: RuleMeta = {
   id: 'GA701',
@@ -23,52 +31,68 @@ const meta: RuleMeta = {
   enabledByDefault: true,
   why:
     'A batch job holds every GPU it allocates for its whole run, whether a process uses it or not: GPUs that no process drives still draw idle power, count toward the job\'s embodied carbon and accounting, and are kept from other jobs. With one process per GPU (torchrun, accelerate launch, deepspeed), starting fewer processes than the GPUs allocated per node leaves the rest idle for the entire wall time.',
-  fix: 'Start one process per allocated GPU (`torchrun --nproc_per_node=N`, `accelerate launch --num_processes N`, `srun` with `--ntasks-per-node=N`), or request only the GPUs the job uses.',
+  fix: 'Start one process per allocated GPU (`torchrun --nproc_per_node=N`, `accelerate launch --num_processes N`, `srun` with `--ntasks-per-node=N`, a PyTorchJob\'s `nprocPerNode`), or request only the GPUs the job uses (`--gres=gpu:K`, `nvidia.com/gpu: K`).',
   sources: [
     { title: 'Slurm sbatch: --gres, --gpus, --gpus-per-node, --time', url: 'https://slurm.schedmd.com/sbatch.html', year: 2024 },
     { title: 'Slurm Generic Resource (GRES) scheduling', url: 'https://slurm.schedmd.com/gres.html', year: 2024 },
     { title: 'torchrun (Elastic Launch): --nproc-per-node', url: 'https://pytorch.org/docs/stable/elastic/run.html', year: 2024 },
     { title: 'Princeton Research Computing: multi-GPU training with PyTorch', url: 'https://github.com/PrincetonUniversity/multi_gpu_training', year: 2023 },
+    { title: 'Kubeflow Training Operator: PyTorchJob (nprocPerNode, nvidia.com/gpu limits)', url: 'https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/', year: 2024 },
   ],
 };
 
 export const idleGpusRequested: ConfigRule = {
   meta,
   check(context) {
+    const kubernetes = trainingConfigs(context);
+    if (kubernetes.editor) return kubernetes.configs.flatMap((config) => pytorchJobFindings(context, config, kubernetes.editor!));
     const job = jobScript(context);
     const allocation = job ? gpuAllocation(job) : undefined;
     if (!job || !allocation || allocation.perNode < 1) return [];
     const launches = job.launches.filter((launch) => launch.cpuEvidence.length === 0); // CPU runs are GA702's
     if (launches.length === 0) return [];
-    let main: { launch: Launch; perNode: number } | undefined;
+    let main: { launch: Launch; perNode: number; linked: JobLaunch | undefined } | undefined;
     for (const launch of launches) {
-      const perNode = processesPerNode(launch, allocation);
+      const linked = context.jobs.scheduled?.launches.find((l) => l.launch.command.start === launch.command.start);
+      const perNode = processesPerNode(launch, allocation, linked);
       if (perNode === null) return []; // one launch may use every GPU, or its size is decided at run time
-      if (!main || perNode >= main.perNode) main = { launch, perNode };
+      if (launch.launcher === 'python' && launch.defaulted && linked?.entry?.facts.multiGpuInProcess) return []; // the script spreads over the GPUs itself
+      if (!main || perNode >= main.perNode) main = { launch, perNode, linked };
     }
     if (!main || main.perNode >= allocation.perNode) return [];
-    return [finding(context, allocation, main.launch, main.perNode)];
+    return [finding(context, allocation, main.launch, main.perNode, main.linked)];
   },
 };
 
 /** Processes a launch starts on each node; null when it is 'all GPUs' or unknown. */
-function processesPerNode(launch: Launch, allocation: GpuAllocation): number | null {
-  if (launch.perNode === null || launch.perNode === 'all') return null;
-  if (!launch.underSrun) return allocation.nodes > 1 ? null : launch.perNode; // launchers that reach other nodes themselves (pdsh, ssh) are not modelled
+function processesPerNode(launch: Launch, allocation: GpuAllocation, linked: JobLaunch | undefined): number | null {
+  // accelerate launch without --num_processes: the count its --config_file gives (the job graph read it)
+  const count = launch.perNode === null && !launch.countWord && typeof linked?.processesPerNode === 'number' ? linked.processesPerNode : launch.perNode;
+  if (count === null || count === 'all') return null;
+  if (!launch.underSrun) return allocation.nodes > 1 ? null : count; // launchers that reach other nodes themselves (pdsh, ssh) are not modelled
   const copies = launch.srunCopiesPerNode === undefined ? allocation.tasksPerNode : launch.srunCopiesPerNode;
-  return copies === null ? null : copies * launch.perNode;
+  return copies === null ? null : copies * count;
 }
 
-function finding(context: ConfigContext, allocation: GpuAllocation, launch: Launch, perNode: number): ConfigRuleFinding {
+function finding(context: ConfigContext, allocation: GpuAllocation, launch: Launch, perNode: number, linked: JobLaunch | undefined): ConfigRuleFinding {
   const idlePerNode = allocation.perNode - perNode;
   const nodes = launch.underSrun ? allocation.nodes : 1;
   const idle = idlePerNode * nodes;
   const lines = context.lines;
   const what = launchDescription(launch, perNode);
   const plainPython = launch.launcher === 'python' && launch.defaulted;
+  // Found by file name only (an absolute cluster path): it may not be the script the job runs, so stay uncertain.
+  const entry = linked?.entry && !linked.entry.byName ? linked.entry : undefined;
+  const entryName = launch.entry?.text ?? 'the script';
   const gpusText = `${allocation.perNode} GPU${allocation.perNode === 1 ? '' : 's'}${allocation.nodes > 1 ? ' per node' : ''}`;
   const message = [
-    `This job allocates ${gpusText} (${directiveText(allocation.directive)}) but ${what}: ${idle} GPU${idle === 1 ? ' stays' : 's stay'} idle for the whole job${plainPython ? `, unless ${launch.entry?.text ?? 'the script'} spreads over all GPUs itself (nn.DataParallel, device_map, Lightning devices=${allocation.perNode})` : ''}.`,
+    `This job allocates ${gpusText} (${directiveText(allocation.directive)}) but ${what}: ${idle} GPU${idle === 1 ? ' stays' : 's stay'} idle for the whole job${
+      plainPython
+        ? entry
+          ? ` (${entryName} neither uses nn.DataParallel, device_map, mp.spawn nor a Trainer that spreads over every GPU)`
+          : `, unless ${entryName} spreads over all GPUs itself (nn.DataParallel, device_map, Lightning devices=${allocation.perNode})`
+        : ''
+    }.`,
     idleGpuCost(idle, allocation, context.settings),
   ].join(' ');
   const fixes: Fix[] = [];
@@ -89,8 +113,12 @@ function finding(context: ConfigContext, allocation: GpuAllocation, launch: Laun
     range: lines.range(allocation.directive.span.start, allocation.directive.span.end),
     message,
     fixes,
-    related: [{ range: lines.range(launch.command.start, Math.max(launchEnd.end, launch.countWord?.end ?? 0)), message: `${what} here` }],
-    uncertain: plainPython,
+    related: [
+      { range: lines.range(launch.command.start, Math.max(launchEnd.end, launch.countWord?.end ?? 0)), message: `${what} here` },
+      ...(linked?.processSource ? [{ uri: fileUri(linked.processSource.path), range: linked.processSource.range, message: `the process count comes from ${linked.processSource.text} here` }] : []),
+      ...(plainPython && entry ? [{ uri: fileUri(entry.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${entryName}: one process, one GPU` }] : []),
+    ],
+    uncertain: plainPython && !entry,
   };
 }
 
@@ -106,4 +134,33 @@ function launchDescription(launch: Launch, perNode: number): string {
     default:
       return `${launch.underSrun ? 'srun' : 'python'} starts ${processes}${launch.underSrun ? ' per node' : ''} of ${launch.entry?.text ?? 'the script'}`;
   }
+}
+
+/** Kubeflow PyTorchJob: each pod requests `nvidia.com/gpu: G` but its container starts fewer processes. */
+function pytorchJobFindings(context: ConfigContext, config: TrainingConfig, editor: ConfigEditor): ConfigRuleFinding[] {
+  const job = pytorchJobOf(config);
+  if (!job) return [];
+  const findings: ConfigRuleFinding[] = [];
+  for (const replica of job.replicas) {
+    if (typeof replica.processes !== 'number' || replica.processes >= replica.gpusPerPod) continue;
+    const idle = (replica.gpusPerPod - replica.processes) * replica.replicas;
+    const plainPython = replica.launcher === 'python';
+    const pods = replica.replicas === 1 ? 'its pod' : `each of its ${replica.replicas} pods`;
+    const starts = plainPython ? 'a plain python process' : `torchrun with ${replica.processes} process${replica.processes === 1 ? '' : 'es'}`;
+    const message = [
+      `This PyTorchJob's ${replica.role} requests ${replica.gpusPerPod} GPUs per pod (nvidia.com/gpu) but ${pods} starts ${starts}: ${idle} GPU${idle === 1 ? ' stays' : 's stay'} idle for the whole job${plainPython ? ', unless the script spreads over all GPUs itself (nn.DataParallel, device_map)' : ''}.`,
+      idleGpuCost(idle, { type: undefined, hours: job.hours }, context.settings, 'activeDeadlineSeconds'),
+    ].join(' ');
+    const value = replica.gpuEntry.value;
+    const fixes: Fix[] = value?.type === 'scalar' ? [{ title: `Request ${replica.processes} GPU${replica.processes === 1 ? '' : 's'} per pod instead`, preferred: false, edits: [editor.setScalar(value, typeof value.value === 'string' ? String(replica.processes) : replica.processes)] }] : [];
+    const command = replica.commandEntry;
+    findings.push({
+      range: context.lines.range(replica.gpuEntry.keySpan.start, replica.gpuEntry.span.end),
+      message,
+      fixes,
+      related: command ? [{ range: context.lines.range(command.keySpan.start, command.span.end), message: `${starts} per pod` }] : [],
+      uncertain: plainPython,
+    });
+  }
+  return findings;
 }

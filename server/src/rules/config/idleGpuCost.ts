@@ -10,7 +10,8 @@ import type { GpuAllocation } from '../../configs/slurm';
 import { locationInput } from '../../estimates/runInput';
 
 /** `That is 48 GPU-hours held idle over the 24 h --time limit, ≈ 32 kWh · 16 kg CO2e of the job's footprint (2×A100 SXM4, world average, …)` */
-export function idleGpuCost(idleGpus: number, allocation: GpuAllocation, settings: Settings): string {
+/** `limitName`: what sets the job's wall-time limit (`--time` for SLURM, `activeDeadlineSeconds` for Kubernetes). */
+export function idleGpuCost(idleGpus: number, allocation: Pick<GpuAllocation, 'type' | 'hours'>, settings: Settings, limitName = '--time'): string {
   const gpuName = allocation.type && resolveGpu(allocation.type).ok ? allocation.type : settings['hardware.gpu'];
   const hours = allocation.hours;
   const tables = loadTables();
@@ -23,10 +24,10 @@ export function idleGpuCost(idleGpus: number, allocation: GpuAllocation, setting
     ? `≈ ${formatEnergy(result.value.energyKWh.value)} · ${formatMass(result.value.co2eKg.total.value)} CO2e of the job's footprint (${result.value.label}, carbon model at in-use power)`
     : undefined;
   if (hours === undefined) {
-    return `No --time limit is set; each hour of the job holds ${idleGpus} idle GPU${idleGpus === 1 ? '' : 's'}${cost ? ` (${cost} per hour)` : ''}.`;
+    return `No ${limitName} limit is set; each hour of the job holds ${idleGpus} idle GPU${idleGpus === 1 ? '' : 's'}${cost ? ` (${cost} per hour)` : ''}.`;
   }
   const gpuHours = idleGpus * hours;
-  return `That is ${formatNumber(gpuHours)} GPU-hours held idle over the ${formatHours(hours)} --time limit${cost ? `, ${cost}` : ''}.`;
+  return `That is ${formatNumber(gpuHours)} GPU-hours held idle over the ${formatHours(hours)} ${limitName} limit${cost ? `, ${cost}` : ''}.`;
 }
 
 export function formatHours(hours: number): string {

@@ -9,6 +9,7 @@ import type { TrainingConfig } from '../../configs/kinds';
 import type { ConfigEditor } from '../../configs/tree';
 import type { LineIndex } from '../../configs/positions';
 import type { JobScript } from '../../configs/slurm';
+import { fileUri, worldSize, type JobUse, type JobView } from '../../jobs/graph';
 import type { RuleFinding } from '../rule';
 
 export interface ConfigContext {
@@ -18,6 +19,8 @@ export interface ConfigContext {
   file: ConfigFile;
   lines: LineIndex;
   settings: Settings;
+  /** The job graph around this file: the job it schedules, the jobs that launch or load it (empty without a graph). */
+  jobs: JobView;
 }
 
 export interface ConfigRuleFinding extends RuleFinding {
@@ -42,4 +45,37 @@ export function jobScript(context: ConfigContext): JobScript | null {
 /** Debug and profiling profiles (a `debug/` config group, names with `debug` or `profil`) are meant to be slow. */
 export function isDebugProfile(path: string): boolean {
   return /(^|\/)debug\//i.test(path) || /(debug|profil)[^/]*$/i.test(path);
+}
+
+/** The world sizes of the jobs that load this config (empty without a job graph, or when no launch size is known). */
+export function jobWorldSizes(context: ConfigContext): { size: number; use: JobUse }[] {
+  return context.jobs.uses.flatMap((use) => {
+    if (!use.config) return [];
+    const size = worldSize(use.job, use.launch);
+    return size === undefined ? [] : [{ size, use }];
+  });
+}
+
+/** Related information pointing at the launch line of the job that loads this config. */
+export function launchRelated(use: JobUse, message: string): { uri: string; range: import('vscode-languageserver-types').Range; message: string } {
+  const command = use.launch.launch.command;
+  return { uri: fileUri(use.job.path), range: use.job.lines.range(command.start, command.end), message };
+}
+
+/**
+ * Whether a job that runs this config sets one of these keys on its launch line, after the entry script: a Hydra
+ * override (`trainer.max_epochs=40`, `+trainer.max_time=...`) or a Lightning CLI flag (`--trainer.max_epochs 40`,
+ * `--trainer.precision=bf16-mixed`). `pattern` is tested against the dotted key.
+ */
+export function setOnLaunchLine(context: ConfigContext, pattern: RegExp): boolean {
+  return context.jobs.uses.some((use) => {
+    if (!use.config) return false;
+    const words = use.launch.launch.command.words;
+    const entry = use.launch.launch.entry;
+    const from = entry ? words.findIndex((w) => w.start === entry.start) + 1 : 0;
+    return words.slice(from).some((word) => {
+      const key = /^(?:\+{1,2}|--)?([A-Za-z_][\w.]*)(?:=|$)/.exec(word.text)?.[1];
+      return key !== undefined && pattern.test(key);
+    });
+  });
 }

@@ -1,0 +1,86 @@
+/**
+ * GA603 eval-or-checkpoint-too-frequent (configs): HF TrainingArguments that evaluate or save every few steps
+ * (`eval_steps`/`save_steps` under 1% of `max_steps`, or under 50 steps; a fraction under 0.01), a save cadence
+ * without `save_total_limit`, and a Lightning trainer validating every few batches (`val_check_interval` under 50
+ * batches or under 0.1 of an epoch). Evaluation passes and checkpoint writes are overhead the GPU spends not training.
+ */
+import { entryOf, literal, numberOf, scalarAt, stringOf, type ConfigEditor, type ConfigEntry, type ConfigMap } from '../../configs/tree';
+import { evalOrCheckpointTooFrequent } from '../GA603-eval-or-checkpoint-too-frequent';
+import { trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+
+/** The same thresholds as the Python form (rules/GA603-eval-or-checkpoint-too-frequent.ts). */
+const MIN_STEPS = 50;
+const MIN_SHARE = 0.01;
+const MIN_EPOCH_SHARE = 0.1;
+const RUNS_PER_CADENCE = 20;
+const HF_DEFAULT_STEPS = 500;
+
+export const evalOrCheckpointTooFrequentConfig: ConfigRule = {
+  meta: evalOrCheckpointTooFrequent.meta,
+  check(context) {
+    const { configs, editor } = trainingConfigs(context);
+    if (!editor) return [];
+    const findings: ConfigRuleFinding[] = [];
+    for (const config of configs) {
+      if (config.kinds.has('hf-training-args')) findings.push(...huggingFace(context, config.root, editor));
+      if (config.trainer) findings.push(...lightning(context, config.trainer, editor));
+    }
+    return findings;
+  },
+};
+
+function huggingFace(context: ConfigContext, root: ConfigMap, editor: ConfigEditor): ConfigRuleFinding[] {
+  const maxSteps = numberOf(scalarAt(root, 'max_steps'));
+  const total = maxSteps !== undefined && maxSteps > 0 ? maxSteps : undefined;
+  const findings: ConfigRuleFinding[] = [];
+  const evalStrategy = stringOf(scalarAt(root, 'eval_strategy')) ?? stringOf(scalarAt(root, 'evaluation_strategy'));
+  if (evalStrategy === 'steps') {
+    const entry = entryOf(root, 'eval_steps');
+    const tiny = entry && tooFrequent(entry, total);
+    if (entry && tiny) findings.push(hfFinding(context, editor, entry, tiny, total, 'evaluates', 'an evaluation pass over the whole validation set'));
+  }
+  const saveStrategy = stringOf(scalarAt(root, 'save_strategy')) ?? 'steps';
+  if (saveStrategy === 'steps' && !entryOf(root, 'save_total_limit')) {
+    const entry = entryOf(root, 'save_steps');
+    const tiny = entry && tooFrequent(entry, total);
+    if (entry && tiny) findings.push(hfFinding(context, editor, entry, tiny, total, 'saves a checkpoint', 'a full checkpoint write, and no save_total_limit deletes old ones'));
+  }
+  return findings;
+}
+
+/** `every 10 steps` / `every 0.5% of the run`, or null when the cadence is reasonable or not a literal. */
+function tooFrequent(entry: ConfigEntry, total: number | undefined): string | null {
+  const value = entry.value?.type === 'scalar' ? numberOf(entry.value) : undefined;
+  if (value === undefined || value <= 0) return null;
+  if (value < 1) return value < MIN_SHARE ? `every ${value * 100}% of the run` : null;
+  if (total !== undefined && value < total * MIN_SHARE) return `every ${value} steps (${Math.round((total / value) * 10) / 10} times in ${total} steps)`;
+  if (value < MIN_STEPS) return `every ${value} steps`;
+  return null;
+}
+
+function hfFinding(context: ConfigContext, editor: ConfigEditor, entry: ConfigEntry, cadence: string, total: number | undefined, verb: string, what: string): ConfigRuleFinding {
+  const target = total !== undefined ? Math.max(1, Math.round(total / RUNS_PER_CADENCE)) : HF_DEFAULT_STEPS;
+  const scalar = entry.value?.type === 'scalar' ? entry.value : undefined;
+  return {
+    range: context.lines.range(entry.keySpan.start, entry.span.end),
+    message: `These TrainingArguments ${verb} ${cadence}: each is ${what} while the GPU does not train. Raise ${entry.key} to a few percent of the run.`,
+    fixes: scalar ? [{ title: `Set ${entry.key}: ${target}${total !== undefined ? ` (${RUNS_PER_CADENCE} times per run)` : ' (the Hugging Face default)'}`, preferred: false, edits: [editor.setScalar(scalar, target)] }] : [],
+  };
+}
+
+function lightning(context: ConfigContext, trainer: ConfigMap, editor: ConfigEditor): ConfigRuleFinding[] {
+  const entry = entryOf(trainer, 'val_check_interval');
+  if (!entry || entry.value?.type !== 'scalar' || literal(entry.value) === undefined) return [];
+  const value = numberOf(entry.value);
+  if (value === undefined || value <= 0) return [];
+  const isFraction = typeof entry.value.value === 'number' ? !Number.isInteger(entry.value.value) || String(context.lines.text.slice(entry.value.start, entry.value.end)).includes('.') : String(entry.value.value).includes('.');
+  const tiny = isFraction ? value < MIN_EPOCH_SHARE : value < MIN_STEPS;
+  if (!tiny) return [];
+  return [
+    {
+      range: context.lines.range(entry.keySpan.start, entry.span.end),
+      message: `This Lightning trainer validates every ${isFraction ? `${value * 100}% of an epoch` : `${value} training batches`}: each check is a pass over the validation set while the GPU does not train. Validate a few times per epoch at most.`,
+      fixes: [{ title: 'Set val_check_interval: 1.0 (once per epoch)', preferred: false, edits: [editor.setScalar(entry.value, '1.0')] }],
+    },
+  ];
+}

@@ -1,0 +1,81 @@
+/**
+ * The job graph over stdio, on a copy of test/fixtures/jobs/torchrun-deepspeed (SLURM → torchrun → train.py →
+ * train_args.yaml → ds_config.json): an edit of the batch script changes findings in the batch script and in the
+ * DeepSpeed config it runs, a config changed on disk (client file event) changes the batch script's findings, and the
+ * batch script gets the job's code lens.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CodeLens, Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { LspSession } from './lspSession';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'jobs', 'torchrun-deepspeed');
+const codes = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${d.range.start.line + 1}:${String(d.code)}`).sort();
+
+describe('job graph over stdio', function () {
+  let dir: string;
+  let session: LspSession;
+  const uriOf = (name: string) => pathToFileURL(path.join(dir, name)).href;
+  const textOf = (name: string) => readFileSync(path.join(dir, name), 'utf8');
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-'));
+    cpSync(FIXTURE, dir, { recursive: true });
+    session = new LspSession({ settings: () => ({}), workspaceFolder: dir });
+    await session.initialize();
+  });
+  afterEach(async () => {
+    await session.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const published = (uri: string, since: number, predicate: (p: PublishDiagnosticsParams) => boolean) => session.diagnosticsAfter(uri, since, predicate);
+
+  it('an edit of --nproc_per_node in the batch script updates GA701 there and GA704 in the DeepSpeed config', async () => {
+    const slurm = uriOf('train.sbatch');
+    const ds = uriOf('ds_config.json');
+    const script = textOf('train.sbatch');
+    await session.open(uriOf('train.py'), textOf('train.py'), 1, 'python');
+    await session.open(slurm, script, 1, 'slurm');
+    await session.open(ds, textOf('ds_config.json'), 1, 'json');
+    assert.deepEqual(codes(await session.diagnosticsFor(slurm)), []);
+    assert.deepEqual(codes(await session.diagnosticsFor(ds)), []);
+
+    const dsBefore = session.publishedCount(ds);
+    await session.change(slurm, 2, [{ text: script.replace('--nproc_per_node=4', '--nproc_per_node=1') }]);
+    const onSlurm = await session.diagnosticsFor(slurm, (p) => p.version === 2);
+    assert.deepEqual(codes(onSlurm), ['6:GA701']);
+    assert.match(String(onSlurm[0]!.message), /torchrun starts 1 process per node: 3 GPUs stay idle/);
+    const onDs = await published(ds, dsBefore, (p) => p.diagnostics.length > 0);
+    assert.deepEqual(codes(onDs), ['8:GA704']);
+    const related = onDs[0]!.relatedInformation ?? [];
+    assert.equal(related[0]?.location.uri, slurm, 'related information points at the batch script');
+    assert.equal(related[0]?.location.range.start.line, 15, 'at the launch line');
+
+    const dsAfter = session.publishedCount(ds);
+    await session.change(slurm, 3, [{ text: script }]);
+    assert.deepEqual(codes(await session.diagnosticsFor(slurm, (p) => p.version === 3)), []);
+    assert.deepEqual(codes(await published(ds, dsAfter, () => true)), [], 'GA704 disappears with the edit undone');
+  });
+
+  it('a config changed on disk (file event) updates the open batch script; the script has the job lens', async () => {
+    const slurm = uriOf('train.sbatch');
+    await session.open(slurm, textOf('train.sbatch'), 1, 'slurm');
+    assert.deepEqual(codes(await session.diagnosticsFor(slurm)), []);
+    const lenses = (await session.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: slurm } })) as CodeLens[];
+    assert.equal(lenses.length, 1);
+    assert.equal(lenses[0]!.range.start.line, 5, 'on the --gres line');
+    assert.match(lenses[0]!.command!.title, /^this job: ≤ 4× A100\S* for 24 h ≈ [\d.,]+ (k|M)?Wh · [\d.,]+ k?g CO2e/);
+
+    const before = session.publishedCount(slurm);
+    writeFileSync(path.join(dir, 'train_args.yaml'), textOf('train_args.yaml').replace('dataloader_num_workers: 6', 'dataloader_num_workers: 12'));
+    await session.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uriOf('train_args.yaml'), type: 2 }] });
+    const after = await published(slurm, before, (p) => p.diagnostics.length > 0);
+    assert.deepEqual(codes(after), ['7:GA703']);
+    assert.match(String(after[0]!.message), /4 × \(12 \+ 1\) = 52 busy threads share 32 CPUs/);
+    assert.equal(after[0]!.relatedInformation?.[0]?.location.uri, uriOf('train_args.yaml'));
+  });
+});
