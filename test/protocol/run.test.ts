@@ -377,6 +377,17 @@ describe('dist/cli.js run and report', function () {
     assert.equal(failed.estimate?.source, 'given with --estimate-kwh');
   });
 
+  it("takes the project file's location when --location is not given, as check and estimate do", async () => {
+    const { cwd, powercap } = workspace();
+    cleanups.push(powercap.stop);
+    writeFileSync(path.join(cwd, '.green-ai.toml'), 'location = "DE"\n');
+    const run = startRun(cwd, ['--label', 'project', '--baseline-s', '0'], ['node', 'burn.js'], { BURN_MS: '300' });
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    const record = RunRecordSchema.parse(JSON.parse(readFileSync(path.join(runDirOf(cwd), 'run.json'), 'utf8')));
+    assert.equal(record.location.key, 'DE');
+  });
+
   it('usage errors exit 2: no command, no -- before it, a bad number, an unknown location', () => {
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'green-ai-run-'));
     const cases: Array<[string[], RegExp]> = [

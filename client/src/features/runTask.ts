@@ -44,8 +44,11 @@ export interface RunSettings {
   pythonPath: string;
   /** `greenAI.runs.directory` as written (relative or absolute). */
   runsDirectory: string;
-  /** `greenAI.location`, passed to the recorder so that measured and estimated CO2e use the same grid. */
-  location: string;
+  /**
+   * `greenAI.location` when the user set it, passed to the recorder so that measured and estimated CO2e use the same
+   * grid; undefined otherwise, so that the recorder takes the project file's location (as the server does).
+   */
+  location: string | undefined;
 }
 
 /** The run-related settings for a resource; an invalid value is reported once (naming its key) and falls back to its default. */
@@ -59,7 +62,9 @@ export function readRunSettings(scope: vscode.Uri | undefined, output?: vscode.L
     warnOnce(output, `${SETTINGS_SECTION}.${key}: ${parsed.error.issues[0]?.message ?? 'invalid value'}; using the default ${JSON.stringify(SETTINGS[key].default)}`);
     return SETTINGS[key].default;
   };
-  return { pythonPath: read('pythonPath'), runsDirectory: read('runs.directory'), location: read('location') };
+  const location = configuration.inspect<unknown>('location');
+  const locationSet = [location?.workspaceFolderValue, location?.workspaceValue, location?.globalValue].some((value) => value !== undefined);
+  return { pythonPath: read('pythonPath'), runsDirectory: read('runs.directory'), location: locationSet ? read('location') : undefined };
 }
 
 const warned = new Set<string>();

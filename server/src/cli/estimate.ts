@@ -4,12 +4,14 @@
  * is unknown (what is missing is printed), 2 usage errors, unknown GPU or location (with the closest names).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   estimateRun,
   formatEnergy,
   formatMass,
   formatVolume,
+  applyOverrides,
   loadTables,
   PRECISIONS,
   resolveGpu,
@@ -20,7 +22,8 @@ import {
   type Range,
   type RunInput,
 } from '../../../shared/src/carbon/index';
-import { defaultSettings } from '../../../shared/src/settings';
+import type { Settings } from '../../../shared/src/settings';
+import { CliProjectSettings, formatProjectProblems } from '../project/cliProjectSettings';
 import { AnalysisContext } from '../analysis/context';
 import { createPythonParser } from '../documents/pythonParser';
 import { runFromFacts, type MissingInput } from '../estimates/runInput';
@@ -123,13 +126,18 @@ async function run(argv: readonly string[], io: EstimateIo): Promise<number> {
   const gpus = positiveNumber('--gpus', values.gpus);
   if (gpus !== undefined && !Number.isInteger(gpus)) throw new EstimateUsageError(`--gpus must be a whole number, not "${values.gpus}"`);
 
+  // The project file (pyproject.toml [tool.green-ai] / .green-ai.toml) nearest the first script, else the working
+  // directory, gives the hardware, location and table overrides that flags do not; `check` reads the same file.
+  const projects = new CliProjectSettings({});
+  const settings = projects.forDirectory(files[0] !== undefined ? path.dirname(path.resolve(files[0])) : process.cwd()).settings;
+  io.stderr(formatProjectProblems(projects.configs(), process.cwd()));
   // Names first, so that a typo is a usage error that lists the closest known names.
-  const tables = loadTables();
+  const shipped = loadTables();
+  const tables = shipped.ok ? applyOverrides(shipped.value, settings['carbon.overrides']) : shipped;
   if (!tables.ok) {
     io.stderr(`green-ai estimate: ${tables.problems.map((p) => p.message).join('\n')}\n`);
     return 2;
   }
-  const settings = defaultSettings();
   const gpuName = values.gpu ?? settings['hardware.gpu'];
   const gpu = resolveGpu(gpuName, tables.value);
   if (!gpu.ok) throw new EstimateUsageError(gpu.problems.map((p) => p.message).join('; '));
@@ -210,9 +218,10 @@ type FileRun =
   | { kind: 'unreadable' };
 
 /** The run the first training script among the files describes (the first file when none trains). */
-async function runOfFiles(files: readonly string[], settings: ReturnType<typeof defaultSettings>, io: EstimateIo, countGiven: boolean): Promise<FileRun> {
+async function runOfFiles(files: readonly string[], settings: Settings, io: EstimateIo, countGiven: boolean): Promise<FileRun> {
   const parser = await createPythonParser();
-  const tables = loadTables();
+  const shipped = loadTables();
+  const tables = shipped.ok ? applyOverrides(shipped.value, settings['carbon.overrides']) : shipped;
   if (!tables.ok) return { kind: 'unreadable' };
   let first: FileRun | null = null;
   for (const file of files) {

@@ -20,6 +20,7 @@ import { RunRecorder } from '../../../shared/src/runs/recorder';
 import type { RunEnd } from '../../../shared/src/runs/finalize';
 import type { Hardware, RunHeader, RunRecord, SampleLine } from '../../../shared/src/runs/schema';
 import { VERSION } from '../../../shared/src/version';
+import { CliProjectSettings } from '../project/cliProjectSettings';
 import { estimateCommand } from './estimate';
 
 export const RUN_USAGE = `Usage: green-ai run [options] -- <command> [args...]
@@ -33,7 +34,7 @@ Options:
   --label TEXT            name of the run (default: the command's name)
   --interval-ms N         sampling period (default 1000)
   --baseline-s N          seconds of idle measurement before launch (default 3; 0 to skip)
-  --location X            country (DE), cloud region (aws:us-east-1) or WORLD (default) for CO2e
+  --location X            country (DE), cloud region (aws:us-east-1) or WORLD for CO2e (default: the project file's, else WORLD)
   --pue P                 power usage effectiveness (default: the provider's, else the industry default)
   --estimate-kwh N        the pre-run estimate to compare with (default: \`green-ai estimate\` of a \`python script.py\`)
   --nvidia-smi PATH       the nvidia-smi binary (default: nvidia-smi on PATH)
@@ -110,7 +111,8 @@ async function profile(argv: readonly string[], io: RunIo): Promise<number> {
   const baselineS = numberOption('--baseline-s', values['baseline-s'], 3, { min: 0 });
   const pue = values.pue === undefined ? undefined : numberOption('--pue', values.pue, 1, { min: 1 });
   const estimateKWh = values['estimate-kwh'] === undefined ? undefined : numberOption('--estimate-kwh', values['estimate-kwh'], 0, { min: 0 });
-  const location = values.location ?? 'WORLD';
+  // Without --location, the project file's location (pyproject.toml [tool.green-ai] / .green-ai.toml), as `check` and `estimate` use.
+  const location = values.location ?? new CliProjectSettings({}).forDirectory(io.cwd).settings.location;
   const tables = loadTables();
   if (!tables.ok) {
     io.stderr(`green-ai run: ${tables.problems.map((p) => p.message).join('\n')}\n`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTables, resolveGpu, resolveLocation } from '../../../shared/src/carbon/index';
@@ -101,6 +101,18 @@ describe('green-ai estimate', () => {
     assert.equal(overridden.inputs.hardware.count, 4);
     assert.equal(overridden.inputs.precision, 'bf16');
     assert.ok(overridden.energyKWh.value < fromFile.energyKWh.value, 'bf16 is cheaper');
+  });
+
+  it("uses the project file next to the script (location, GPU) where flags are silent, as check does", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'green-ai-estimate-project-'));
+    const file = path.join(dir, 'train.py');
+    writeFileSync(file, readFileSync(path.join(EXAMPLES, 'finetune_bert_trainer.py')));
+    writeFileSync(path.join(dir, '.green-ai.toml'), 'location = "FR"\n[hardware]\ngpu = "H100-SXM"\n');
+    const projected = JSON.parse((await cli(['estimate', file, '--format', 'json'])).stdout);
+    assert.equal(projected.inputs.location.label, 'France');
+    assert.match(projected.inputs.hardware.gpu, /H100/);
+    const flagged = JSON.parse((await cli(['estimate', file, '--location', 'DE', '--format', 'json'])).stdout);
+    assert.equal(flagged.inputs.location.label, 'Germany');
   });
 
   it('says what is missing for a script whose size is unknown (exit 1), unless flags give it', async () => {
