@@ -5,7 +5,7 @@ import { CODECARBON_COLUMNS, formatCsv } from '../../../shared/src/runs/reports/
 import { formatHtml } from '../../../shared/src/runs/reports/html';
 import { formatMarkdown } from '../../../shared/src/runs/reports/markdown';
 import { formatModelCard } from '../../../shared/src/runs/reports/modelCard';
-import type { ReportInput } from '../../../shared/src/runs/reports/common';
+import { energyBasis, type ReportInput } from '../../../shared/src/runs/reports/common';
 import type { RunRecord } from '../../../shared/src/runs/schema';
 import { T0, header, standardSamples } from './synthetic';
 
@@ -14,6 +14,8 @@ function record(patch: Parameters<typeof header>[0] = {}, end: RunEnd | null = {
   assert.ok(result.ok, result.ok ? '' : result.problem);
   return result.record;
 }
+
+const sumJ = (run: RunRecord) => run.components.reduce((total, c) => total + c.energyJ, 0);
 
 function input(runs: RunRecord[]): ReportInput {
   return { runs, problems: [{ dir: '/runs/broken', problem: 'run.json: command: expected array' }], generatedAt: new Date(T0 + 60_000), version: '0.1.0', scope: '.green-ai/runs' };
@@ -41,6 +43,16 @@ function csvCells(line: string): string[] {
 describe('runs: reports', () => {
   const a = record({ id: '20260102T030000Z-a', label: 'a' });
   const b = record({ id: '20260102T040000Z-b', label: 'b, "quoted"', location: 'gcp:europe-west1' }, null);
+
+  it('labels the IT energy total by how it was obtained: measured, partly measured, or estimated', () => {
+    assert.equal(energyBasis([a]), 'measured');
+    const withEstimatedRam: RunRecord = { ...a, components: [...a.components, { ...a.components[1]!, id: 'ram:estimated', kind: 'ram', method: 'estimated', energyJ: sumJ(a) }] };
+    assert.equal(energyBasis([withEstimatedRam]), '50% measured, the rest estimated');
+    const modelled: RunRecord = { ...a, components: a.components.map((c) => ({ ...c, method: 'estimated' as const })) };
+    assert.equal(energyBasis([modelled]), 'estimated: no power meter');
+    assert.match(formatMarkdown(input([modelled])), /\| IT energy \(estimated: no power meter\) \|/);
+    assert.doesNotMatch(formatHtml(input([modelled]), {}), /IT energy \(measured\)/);
+  });
 
   it('Markdown has totals, a row per run, per-component method and coverage, problems and dated sources', () => {
     const md = formatMarkdown(input([a, b]));

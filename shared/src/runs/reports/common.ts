@@ -39,6 +39,20 @@ export function totalsOf(runs: readonly RunRecord[]): Totals {
   };
 }
 
+/**
+ * How the IT energy total was obtained, for its label: "measured" only when every component had a meter, "estimated"
+ * when none had, else the metered share, so that a report never calls a modelled number measured.
+ */
+export function energyBasis(runs: readonly RunRecord[]): string {
+  const components = runs.flatMap((run) => run.components);
+  const metered = sum(components.filter((c) => c.method !== 'estimated').map((c) => c.energyJ));
+  const total = sum(components.map((c) => c.energyJ));
+  if (components.length === 0 || total === 0) return components.some((c) => c.method !== 'estimated') ? 'measured' : 'estimated';
+  if (metered === total) return 'measured';
+  if (metered === 0) return 'estimated: no power meter';
+  return `${Math.round((metered / total) * 100)}% measured, the rest estimated`;
+}
+
 export function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }

@@ -5,7 +5,7 @@
  */
 import type { RunRecord } from '../schema';
 import { commandLine } from './markdown';
-import { METHOD_NOTES, componentEnergyKWh, duration, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
+import { METHOD_NOTES, componentEnergyKWh, duration, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -64,7 +64,7 @@ export function formatHtml(input: ReportInput, options: HtmlOptions = {}): strin
   parts.push(`<p class="muted">Generated ${h(input.generatedAt.toISOString())} by green-ai ${h(input.version)} from <code>${h(input.scope)}</code>: ${runs.length} run${runs.length === 1 ? '' : 's'}${statuses ? ` (${h(statuses)})` : ''}.</p>`);
   parts.push('<h2>Totals</h2><table><tbody>');
   for (const [what, value] of [
-    ['IT energy (measured)', kWh(totals.energyKWh)],
+    [`IT energy (${energyBasis(runs)})`, kWh(totals.energyKWh)],
     ['Facility energy (IT × PUE)', kWh(totals.facilityEnergyKWh)],
     ['CO2e (operational, location-based)', kg(totals.co2eKg)],
     ['Water (on-site + off-site)', liters(totals.waterL)],

@@ -3,7 +3,7 @@
  * assumptions and data sources with years — what a team attaches to an ESG or model-governance review.
  */
 import type { RunRecord } from '../schema';
-import { METHOD_NOTES, componentEnergyKWh, duration, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
+import { METHOD_NOTES, componentEnergyKWh, duration, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
 
 /** Escapes text for a Markdown table cell or line. */
 function md(text: string): string {
@@ -33,7 +33,7 @@ export function formatMarkdown(input: ReportInput): string {
     '',
   );
   out.push('## Totals', '', '| quantity | value |', '| --- | --- |');
-  out.push(`| IT energy (measured) | ${kWh(totals.energyKWh)} |`);
+  out.push(`| IT energy (${energyBasis(runs)}) | ${kWh(totals.energyKWh)} |`);
   out.push(`| Facility energy (IT × PUE) | ${kWh(totals.facilityEnergyKWh)} |`);
   out.push(`| CO2e (operational, location-based) | ${kg(totals.co2eKg)} |`);
   out.push(`| Water (on-site + off-site) | ${liters(totals.waterL)} |`);

@@ -20,7 +20,7 @@ export function formatModelCard(runs: readonly RunRecord[], options: { trainingT
   const methods = [...new Set(runs.flatMap((r) => r.components.map((c) => c.method)))];
   const intensitySources = [...new Set(runs.map((r) => `${r.intensity.source.title}${r.intensity.source.year !== null ? `, ${r.intensity.source.year}` : ''}`))];
   const lines = [
-    `# ${runs.length} run${runs.length === 1 ? '' : 's'} measured with green-ai ${options.version} (${statuses.join(', ')}); IT energy ${Number(energyKWh.toPrecision(4))} kWh.`,
+    `# ${runs.length} run${runs.length === 1 ? '' : 's'} recorded with green-ai ${options.version} (${statuses.join(', ')}); IT energy ${Number(energyKWh.toPrecision(4))} kWh.`,
     'co2_eq_emissions:',
     `  emissions: ${Number(grams.toPrecision(6))}`,
     `  source: ${yamlString(`green-ai run (energy by ${methods.join(', ') || 'no component'}; CO2e = energy × PUE × location-based grid intensity from ${intensitySources.join('; ')})`)}`,
