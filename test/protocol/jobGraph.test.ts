@@ -61,6 +61,34 @@ describe('job graph over stdio', function () {
     assert.deepEqual(codes(await published(ds, dsAfter, () => true)), [], 'GA704 disappears with the edit undone');
   });
 
+  it('SLURM → accelerate launch → Accelerate YAML → DeepSpeed JSON: editing num_processes in the Accelerate config updates GA701 on the batch script', async () => {
+    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-accelerate-'));
+    cpSync(path.join(FIXTURE, '..', 'accelerate-deepspeed'), job, { recursive: true });
+    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
+    await other.initialize();
+    try {
+      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
+      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+      const slurm = uri('finetune.sbatch');
+      const accelerate = uri('configs/accelerate.yaml');
+      const ds = uri('configs/zero2_offload.json');
+      await other.open(slurm, text('finetune.sbatch'), 1, 'slurm');
+      await other.open(accelerate, text('configs/accelerate.yaml'), 1, 'yaml');
+      await other.open(ds, text('configs/zero2_offload.json'), 1, 'json');
+      const before = await other.diagnosticsFor(slurm);
+      assert.deepEqual(codes(before), ['4:GA701']);
+      assert.ok(before[0]!.relatedInformation?.some((r) => r.location.uri === accelerate), 'related information points at num_processes in the Accelerate config');
+      assert.deepEqual(codes(await other.diagnosticsFor(ds)), ['8:GA704'], 'the DeepSpeed config named by the Accelerate config is analysed as part of the job');
+
+      const published = other.publishedCount(slurm);
+      await other.change(accelerate, 2, [{ text: text('configs/accelerate.yaml').replace('num_processes: 2', 'num_processes: 8') }]);
+      assert.deepEqual(codes(await other.diagnosticsAfter(slurm, published, () => true)), [], 'all 8 GPUs used: GA701 goes');
+    } finally {
+      await other.dispose();
+      rmSync(job, { recursive: true, force: true });
+    }
+  });
+
   it('a config changed on disk (file event) updates the open batch script; the script has the job lens', async () => {
     const slurm = uriOf('train.sbatch');
     await session.open(slurm, textOf('train.sbatch'), 1, 'slurm');
