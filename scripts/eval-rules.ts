@@ -7,6 +7,8 @@
  *   tsx scripts/eval-rules.ts                    table + every false positive/negative; exit 1 on a regression
  *   tsx scripts/eval-rules.ts --update-baseline  also writes test/fixtures/realistic/baseline.json
  *   tsx scripts/eval-rules.ts --quiet            table only
+ *   tsx scripts/eval-rules.ts --corpus DIR       score another directory of `<name>.py` + `<name>.expect.json`
+ *                                                (e.g. a hold-out set), Python rules only, no baseline check
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,12 +20,32 @@ import {
   formatMisses,
   formatTable,
   loadBaseline,
+  loadCorpus,
 } from './ruleEvaluation';
 import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
 
-const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet]';
+const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet]';
 
 async function main(argv: string[]): Promise<number> {
+  const corpusAt = argv.indexOf('--corpus');
+  if (corpusAt !== -1) {
+    const dir = argv[corpusAt + 1];
+    const rest = argv.filter((_, i) => i !== corpusAt && i !== corpusAt + 1);
+    if (!dir || rest.some((a) => a !== '--quiet')) {
+      console.error(USAGE);
+      return 2;
+    }
+    const evaluation = await evaluateCorpus(loadCorpus(path.resolve(dir)));
+    console.log(`Python rules on ${path.relative(process.cwd(), path.resolve(dir)) || '.'} (no baseline)`);
+    console.log(formatTable(evaluation));
+    const misses = formatMisses(evaluation);
+    if (!rest.includes('--quiet') && misses) console.log(`\n${misses}`);
+    if (evaluation.failures.length > 0) {
+      console.error(`\nrules threw (or fixtures did not parse):\n  ${evaluation.failures.join('\n  ')}`);
+      return 1;
+    }
+    return 0;
+  }
   const unknown = argv.filter((a) => a !== '--update-baseline' && a !== '--quiet');
   if (unknown.length > 0) {
     console.error(`unknown argument ${unknown.join(' ')}\n${USAGE}`);

@@ -329,7 +329,9 @@ async function scriptEstimate(command: readonly string[], cwd: string, location:
   let err = '';
   const code = await estimateCommand(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) }).catch(() => 2);
   if (code !== 0) {
-    const reason = err.split('\n').find((line) => line.trim() !== '')?.replace(/^green-ai estimate: /, '') ?? `exit ${code}`;
+    // The estimator's first line says why and the indented lines after it say what to add: keep them all.
+    const lines = err.split('\n').filter((line) => line.trim() !== '').map((line) => line.replace(/^green-ai estimate: /, ''));
+    const reason = lines.length > 0 ? lines.join('\n') : `exit ${code}`;
     io.stderr(`green-ai run: no pre-run estimate for ${script}: ${reason}\n`);
     return undefined;
   }
