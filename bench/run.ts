@@ -114,6 +114,54 @@ function verdictLine({ met, text }: Verdict): string {
   return `  [${met === null ? 'n/a' : met ? 'met' : 'missed'}] ${text}`;
 }
 
+/**
+ * CLI throughput: `green-ai check` and Ruff-wasm on the same generated tree, CLI_RUNS alternating runs each, the
+ * median run kept. Shared by the full benchmark and GREEN_AI_BENCH_ONLY=cli.
+ */
+async function measureCli(scratch: string): Promise<{ table: string; verdict: Verdict; notes: string[] }> {
+  const fail = (o: { ok: false; reason: string }) => `failed: ${o.reason}`;
+  const tree = writeTrainingTree(path.join(scratch, 'tree'), CLI_FILES, 42);
+  // Alternate the two tools, CLI_RUNS times each, and keep the run with the median wall time.
+  const oursRuns: Outcome<GreenAiCliResult>[] = [];
+  const ruffRuns: Outcome<RuffResult>[] = [];
+  for (let run = 0; run < CLI_RUNS; run++) {
+    oursRuns.push(await attempt(() => measureGreenAiCli(tree.root)));
+    ruffRuns.push(await attempt(() => measureRuffWasm(tree.root)));
+  }
+  const ours = medianRun(oursRuns);
+  const ruff = medianRun(ruffRuns);
+  const wall = (o: Outcome<{ wallMs: number }>, runs: Outcome<{ wallMs: number }>[]) => {
+    if (!o.ok) return fail(o);
+    const walls = runs.flatMap((r) => (r.ok ? [r.value.wallMs] : []));
+    const seconds = (value: number) => (value / 1000).toFixed(2);
+    return `${seconds(o.value.wallMs)} s (${seconds(Math.min(...walls))}–${seconds(Math.max(...walls))})`;
+  };
+  const rate = (files: number, lines: number, wallMs: number) => `${count(files / (wallMs / 1000))} / ${count(lines / (wallMs / 1000))}`;
+  const table = new Table(`CLI (${count(tree.files)} files, ${count(tree.lines)} lines)`, ['green-ai', ruff.ok ? `ruff-wasm ${ruff.value.version}` : 'ruff-wasm'])
+    .row('whole process: wall, median (range)', wall(ours, oursRuns), wall(ruff, ruffRuns))
+    .row('whole process: files/s / lines/s', ours.ok ? rate(tree.files, tree.lines, ours.value.wallMs) : '—', ruff.ok ? rate(tree.files, tree.lines, ruff.value.wallMs) : '—')
+    .row('in-process: load + check', '—', ruff.ok ? `${ms(ruff.value.loadMs)} + ${ms(ruff.value.checkMs)}` : '—')
+    .row('in-process: files/s / lines/s', '—', ruff.ok ? rate(ruff.value.files, ruff.value.lines, ruff.value.checkMs) : '—')
+    .row('process start (--version)', ours.ok ? ms(ours.value.startMs) : '—', '—')
+    .row('findings / diagnostics', ours.ok ? count(ours.value.findings) : '—', ruff.ok ? count(ruff.value.diagnostics) : '—')
+    .render();
+  const notes: string[] = [];
+  if (!ours.ok) notes.push(`green-ai CLI: ${ours.reason}`);
+  if (!ruff.ok) notes.push(`ruff-wasm: ${ruff.reason}`);
+
+  let verdict: Verdict;
+  if (ours.ok && ruff.ok) {
+    const oursRate = tree.lines / ours.value.wallMs;
+    const ruffRate = tree.lines / ruff.value.wallMs;
+    const ruffInProcess = ruff.value.lines / ruff.value.checkMs;
+    verdict = {
+      met: oursRate >= ruffRate,
+      text: `CLI throughput at least Ruff-wasm's (whole process vs whole process): ${count(oursRate * 1000)} vs ${count(ruffRate * 1000)} lines/s (${(oursRate / ruffRate).toFixed(2)}×; vs Ruff in-process ${count(ruffInProcess * 1000)} lines/s: ${(oursRate / ruffInProcess).toFixed(2)}×)`,
+    };
+  } else verdict = { met: null, text: "CLI throughput at least Ruff-wasm's: not measured" };
+  return { table, verdict, notes };
+}
+
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'green-ai-bench-'));
   installCleanupHooks(() => rmSync(scratch, { recursive: true, force: true }));
@@ -125,6 +173,15 @@ async function main(): Promise<void> {
     if (process.env.GREEN_AI_BENCH_ONLY === 'power') {
       const power = await measurePowerSampler(scratch);
       console.log([power.table, power.verdicts.map(verdictLine).join('\n'), ...power.notes].join('\n'));
+      return;
+    }
+    // GREEN_AI_BENCH_ONLY=cli runs only the CLI throughput comparison (a short run while working on the analysis speed).
+    if (process.env.GREEN_AI_BENCH_ONLY === 'cli') {
+      const [load] = os.loadavg();
+      console.log(`CLI throughput only — ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}, load average ${load?.toFixed(2)} at start\n`);
+      const cli = await measureCli(scratch);
+      console.log([cli.table, verdictLine(cli.verdict), ...cli.notes].join('\n'));
+      console.log(`  Load average ${os.loadavg()[0]?.toFixed(2)} at the end; the machine may be shared, so small differences are noise.`);
       return;
     }
     const [load1] = os.loadavg();
@@ -177,36 +234,9 @@ async function main(): Promise<void> {
         .render(),
     );
 
-    const fail = (o: { ok: false; reason: string }) => `failed: ${o.reason}`;
-    const tree = writeTrainingTree(path.join(scratch, 'tree'), CLI_FILES, 42);
-    // Alternate the two tools, CLI_RUNS times each, and keep the run with the median wall time.
-    const oursRuns: Outcome<GreenAiCliResult>[] = [];
-    const ruffRuns: Outcome<RuffResult>[] = [];
-    for (let run = 0; run < CLI_RUNS; run++) {
-      oursRuns.push(await attempt(() => measureGreenAiCli(tree.root)));
-      ruffRuns.push(await attempt(() => measureRuffWasm(tree.root)));
-    }
-    const ours = medianRun(oursRuns);
-    const ruff = medianRun(ruffRuns);
-    const wall = (o: Outcome<{ wallMs: number }>, runs: Outcome<{ wallMs: number }>[]) => {
-      if (!o.ok) return fail(o);
-      const walls = runs.flatMap((r) => (r.ok ? [r.value.wallMs] : []));
-      const seconds = (value: number) => (value / 1000).toFixed(2);
-      return `${seconds(o.value.wallMs)} s (${seconds(Math.min(...walls))}–${seconds(Math.max(...walls))})`;
-    };
-    const rate = (files: number, lines: number, wallMs: number) => `${count(files / (wallMs / 1000))} / ${count(lines / (wallMs / 1000))}`;
-    tables.push(
-      new Table(`CLI (${count(tree.files)} files, ${count(tree.lines)} lines)`, ['green-ai', ruff.ok ? `ruff-wasm ${ruff.value.version}` : 'ruff-wasm'])
-        .row('whole process: wall, median (range)', wall(ours, oursRuns), wall(ruff, ruffRuns))
-        .row('whole process: files/s / lines/s', ours.ok ? rate(tree.files, tree.lines, ours.value.wallMs) : '—', ruff.ok ? rate(tree.files, tree.lines, ruff.value.wallMs) : '—')
-        .row('in-process: load + check', '—', ruff.ok ? `${ms(ruff.value.loadMs)} + ${ms(ruff.value.checkMs)}` : '—')
-        .row('in-process: files/s / lines/s', '—', ruff.ok ? rate(ruff.value.files, ruff.value.lines, ruff.value.checkMs) : '—')
-        .row('process start (--version)', ours.ok ? ms(ours.value.startMs) : '—', '—')
-        .row('findings / diagnostics', ours.ok ? count(ours.value.findings) : '—', ruff.ok ? count(ruff.value.diagnostics) : '—')
-        .render(),
-    );
-    if (!ours.ok) notes.push(`green-ai CLI: ${ours.reason}`);
-    if (!ruff.ok) notes.push(`ruff-wasm: ${ruff.reason}`);
+    const cli = await measureCli(scratch);
+    tables.push(cli.table);
+    notes.push(...cli.notes);
 
     // Targets.
     const small = editorResults.get('1000');
@@ -214,15 +244,7 @@ async function main(): Promise<void> {
       const p95 = percentile(small.ours.value.editMs, 95);
       verdicts.push({ met: p95 < 20, text: `edit → diagnostics p95 under 20 ms at 1,000 lines: ${ms(p95)}` });
     } else verdicts.push({ met: null, text: 'edit → diagnostics p95 under 20 ms at 1,000 lines: not measured' });
-    if (ours.ok && ruff.ok) {
-      const oursRate = tree.lines / ours.value.wallMs;
-      const ruffRate = tree.lines / ruff.value.wallMs;
-      const ruffInProcess = ruff.value.lines / ruff.value.checkMs;
-      verdicts.push({
-        met: oursRate >= ruffRate,
-        text: `CLI throughput at least Ruff-wasm's (whole process vs whole process): ${count(oursRate * 1000)} vs ${count(ruffRate * 1000)} lines/s (${(oursRate / ruffRate).toFixed(2)}×; vs Ruff in-process ${count(ruffInProcess * 1000)} lines/s: ${(oursRate / ruffInProcess).toFixed(2)}×)`,
-      });
-    } else verdicts.push({ met: null, text: "CLI throughput at least Ruff-wasm's: not measured" });
+    verdicts.push(cli.verdict);
     for (const lines of EDITOR_SIZES) {
       const r = editorResults.get(String(lines));
       const a = r?.ours.ok ? r.ours.value.peakRssBytes : null;

@@ -2,10 +2,11 @@
  * `npm run eval:rules`: precision and recall of every default-enabled rule on the realistic corpus
  * (test/fixtures/realistic/), per rule and for the core rules, then a check against baseline.json; then the same for
  * the config rules on the config fixtures and the multi-file jobs (scripts/configEvaluation.ts, a directory of
- * test/fixtures/jobs/ = one job), checked against test/fixtures/configs/baseline.json.
+ * test/fixtures/jobs/ = one job), checked against test/fixtures/configs/baseline.json; then the Python rules on the
+ * hold-out corpus (test/fixtures/holdout/, scripts/holdoutCorpus.ts), checked against test/fixtures/holdout/baseline.json.
  *
  *   tsx scripts/eval-rules.ts                    table + every false positive/negative; exit 1 on a regression
- *   tsx scripts/eval-rules.ts --update-baseline  also writes test/fixtures/realistic/baseline.json
+ *   tsx scripts/eval-rules.ts --update-baseline  also writes the three baseline.json files
  *   tsx scripts/eval-rules.ts --quiet            table only
  *   tsx scripts/eval-rules.ts --corpus DIR       score another directory of `<name>.py` + `<name>.expect.json`
  *                                                (e.g. a hold-out set), Python rules only, no baseline check
@@ -23,6 +24,7 @@ import {
   loadCorpus,
 } from './ruleEvaluation';
 import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
+import { HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
 
 const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet]';
 
@@ -56,11 +58,13 @@ async function main(argv: string[]): Promise<number> {
   console.log('Python rules on the realistic corpus');
   const pythonCode = report(python, BASELINE_FILE, update, argv.includes('--quiet'));
   console.log('\nConfig rules on the config fixtures and jobs (test/fixtures/configs/, test/fixtures/jobs/)');
-  const configCode = report(evaluateConfigs(), CONFIG_BASELINE_FILE, update, argv.includes('--quiet'));
-  return Math.max(pythonCode, configCode);
+  const configCode = report(evaluateConfigs(), CONFIG_BASELINE_FILE, update, argv.includes('--quiet'), 'the config fixtures and jobs (test/fixtures/configs/, test/fixtures/jobs/)');
+  console.log('\nPython rules on the hold-out corpus (test/fixtures/holdout/)');
+  const holdoutCode = report(await evaluateCorpus(loadCorpus(HOLDOUT_DIR)), HOLDOUT_BASELINE_FILE, update, argv.includes('--quiet'), 'the hold-out corpus (test/fixtures/holdout/, written blind; see its README)');
+  return Math.max(pythonCode, configCode, holdoutCode);
 }
 
-function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baselineFile: string, update: boolean, quiet: boolean): number {
+function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baselineFile: string, update: boolean, quiet: boolean, scoredSet?: string): number {
   console.log(formatTable(evaluation));
   const misses = formatMisses(evaluation);
   if (!quiet && misses) console.log(`\n${misses}`);
@@ -70,7 +74,7 @@ function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baseline
   }
   const relative = path.relative(process.cwd(), baselineFile);
   if (update) {
-    writeFileSync(baselineFile, `${JSON.stringify(baselineOf(evaluation), null, 2)}\n`);
+    writeFileSync(baselineFile, `${JSON.stringify(baselineOf(evaluation, scoredSet), null, 2)}\n`);
     console.log(`\nwrote ${relative}`);
     return 0;
   }

@@ -9,7 +9,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CodeLens, Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import type { CodeAction, CodeLens, Diagnostic, PublishDiagnosticsParams, TextEdit } from 'vscode-languageserver-protocol';
+import { applyEdits } from '../unit/analyze';
 import { LspSession } from './lspSession';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'jobs', 'torchrun-deepspeed');
@@ -83,6 +84,93 @@ describe('job graph over stdio', function () {
       const published = other.publishedCount(slurm);
       await other.change(accelerate, 2, [{ text: text('configs/accelerate.yaml').replace('num_processes: 2', 'num_processes: 8') }]);
       assert.deepEqual(codes(await other.diagnosticsAfter(slurm, published, () => true)), [], 'all 8 GPUs used: GA701 goes');
+    } finally {
+      await other.dispose();
+      rmSync(job, { recursive: true, force: true });
+    }
+  });
+
+  it('a cross-file quick fix: GA701 on the batch script offers num_processes in the (closed) Accelerate config; applying it clears GA701', async () => {
+    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-fix-'));
+    cpSync(path.join(FIXTURE, '..', 'accelerate-deepspeed'), job, { recursive: true });
+    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
+    await other.initialize();
+    try {
+      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
+      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+      const slurm = uri('finetune.sbatch');
+      const accelerate = uri('configs/accelerate.yaml');
+      await other.open(slurm, text('finetune.sbatch'), 1, 'slurm');
+      const diagnostics = await other.diagnosticsFor(slurm);
+      assert.deepEqual(codes(diagnostics), ['4:GA701']);
+      const actions = (await other.connection.sendRequest('textDocument/codeAction', {
+        textDocument: { uri: slurm },
+        range: diagnostics[0]!.range,
+        context: { diagnostics, only: ['quickfix'] },
+      })) as CodeAction[];
+      assert.deepEqual(actions.map((a) => a.title).slice(0, 2), ['Set num_processes: 8 in accelerate.yaml', 'Request 2 GPUs per node instead']);
+      const changes = actions[0]!.edit!.changes!;
+      assert.deepEqual(Object.keys(changes), [accelerate], 'the edit is on the config, not the batch script');
+      assert.deepEqual(changes[slurm] ?? [], []);
+      assert.deepEqual(actions[1]!.edit!.changes![slurm]!.map((e) => e.newText), ['2']);
+
+      const fixed = applyEdits(text('configs/accelerate.yaml'), changes[accelerate]! as TextEdit[]);
+      assert.match(fixed, /^num_processes: 8$/m);
+      const published = other.publishedCount(slurm);
+      writeFileSync(path.join(job, 'configs', 'accelerate.yaml'), fixed);
+      await other.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: accelerate, type: 2 }] });
+      assert.deepEqual(codes(await other.diagnosticsAfter(slurm, published, () => true)), [], 'GA701 disappears once the config starts 8 processes');
+
+      // A config that no longer reads as the fix expects (edited since) gets no stale cross-file edit.
+      writeFileSync(path.join(job, 'configs', 'accelerate.yaml'), text('configs/accelerate.yaml').replace('num_processes: 8', 'num_processes: 4'));
+      const again = other.publishedCount(slurm);
+      await other.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: accelerate, type: 2 }] });
+      const stale = await other.diagnosticsAfter(slurm, again, () => true);
+      assert.deepEqual(codes(stale), ['4:GA701']);
+      writeFileSync(path.join(job, 'configs', 'accelerate.yaml'), text('configs/accelerate.yaml').replace('num_processes: 4', 'num_processes:  4'));
+      const offered = (await other.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: slurm }, range: stale[0]!.range, context: { diagnostics: stale, only: ['quickfix'] } })) as CodeAction[];
+      assert.ok(!offered.some((a) => a.title.startsWith('Set num_processes')), 'not offered on a config whose text moved');
+    } finally {
+      await other.dispose();
+      rmSync(job, { recursive: true, force: true });
+    }
+  });
+
+  it('the entry script’s estimate lens takes its GPUs from the batch script, labelled as such', async () => {
+    const script = uriOf('train.py');
+    await session.open(script, textOf('train.py'), 1, 'python');
+    await session.diagnosticsFor(script);
+    const lenses = (await session.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: script } })) as CodeLens[];
+    assert.equal(lenses.length, 1);
+    // the script does not give its run's size: the job's 4 GPUs over its --time limit bound it
+    assert.match(lenses[0]!.command!.title, /^this job: ≤ 4× A100-SXM4-80GB for 24 h ≈ /);
+    const payload = lenses[0]!.command!.arguments![0] as { status: string; estimate?: { assumptions: { name: string; source: { title: string } }[] }; assumptions?: { name: string; source: { title: string } }[] };
+    const assumptions = payload.estimate?.assumptions ?? payload.assumptions ?? [];
+    assert.equal(assumptions.find((a) => a.name === 'Accelerators')?.source.title, 'Batch job: 4 A100 GPUs from train.sbatch --gres=gpu:a100:4');
+    assert.ok(!assumptions.some((a) => a.source.title.startsWith('Setting greenAI.hardware')), 'no hardware setting is named');
+  });
+
+  it('Hydra defaults: GA101 on the selected trainer option; selecting another option in config.yaml clears it', async () => {
+    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-hydra-'));
+    cpSync(path.join(FIXTURE, '..', 'hydra-defaults'), job, { recursive: true });
+    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
+    await other.initialize();
+    try {
+      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
+      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+      const gpu = uri('conf/trainer/gpu.yaml');
+      const config = uri('conf/config.yaml');
+      await other.open(gpu, text('conf/trainer/gpu.yaml'), 1, 'yaml');
+      await other.open(config, text('conf/config.yaml'), 1, 'yaml');
+      const onGpu = await other.diagnosticsFor(gpu);
+      assert.deepEqual(codes(onGpu), ['4:GA101']);
+      assert.equal(onGpu[0]!.relatedInformation?.[0]?.location.uri, config, 'related to the defaults entry that selects gpu.yaml');
+      assert.deepEqual(codes(await other.diagnosticsFor(config)), ['2:GA601']);
+
+      const published = other.publishedCount(gpu);
+      await other.change(config, 2, [{ text: text('conf/config.yaml').replace('trainer: gpu', 'trainer: short') }]);
+      assert.deepEqual(codes(await other.diagnosticsAfter(gpu, published, (p) => p.diagnostics.length === 0)), [], 'gpu.yaml is no longer part of the run');
+      assert.deepEqual(codes(await other.diagnosticsFor(config, (p) => p.version === 2)), [], 'short.yaml bounds the run (max_epochs: 10)');
     } finally {
       await other.dispose();
       rmSync(job, { recursive: true, force: true });

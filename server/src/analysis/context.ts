@@ -92,7 +92,13 @@ export class AnalysisContext {
   readonly imports = lazy(() => new ImportTable([...this.nodesOfType('import_statement'), ...this.nodesOfType('import_from_statement')]));
   /** Globals that `config/*.py` files re-assign through `exec(open('configurator.py').read())`. */
   readonly configOverrides = lazy(() => readConfigOverrides(this.root, this.text, this.siblingFiles));
-  readonly values = lazy(() => new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment'), () => this.configOverrides()));
+  readonly values = lazy(
+    () =>
+      new ValueResolver(this.root, () => this.calls(), () => this.nodesOfType('assignment'), () => this.configOverrides(), () => ({
+        functions: this.nodesOfType('function_definition'),
+        classes: this.nodesOfType('class_definition'),
+      })),
+  );
   readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values(), this.text));
   readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
   readonly gradMode = lazy(() => new GradMode(this.calls()));

@@ -4,7 +4,11 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ImportTable } from './imports';
-import { calleeName } from './syntax';
+
+/** The last segment of a dotted name (`transformers.Trainer` → `Trainer`), without splitting it. */
+function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
 
 export type Framework = 'lightning' | 'fabric' | 'hf-trainer' | 'accelerate' | 'deepspeed' | 'keras';
 
@@ -13,8 +17,8 @@ export function detectFrameworks(calls: readonly Node[], imports: ImportTable): 
   if (imports.importsModule('lightning') || imports.importsModule('pytorch_lightning')) found.add('lightning');
   if (imports.importsModule('keras') || imports.importsModule('tensorflow')) found.add('keras');
   for (const call of calls) {
-    const name = imports.qualify(calleeName(call) ?? '');
-    const last = name.split('.').pop() ?? '';
+    const name = imports.qualifiedCallee(call) ?? '';
+    const last = lastSegment(name);
     if (last === 'Fabric') found.add('fabric');
     else if (last === 'Accelerator') found.add('accelerate');
     else if (name === 'deepspeed.initialize') found.add('deepspeed');
@@ -30,8 +34,8 @@ const HF_ARGUMENT_CLASSES = new Set([
 /** `TrainingArguments(...)` and TRL's config subclasses: where a Hugging Face Trainer's run is configured. */
 export function huggingFaceArgumentCalls(calls: readonly Node[], imports: ImportTable): Node[] {
   return calls.filter((call) => {
-    const qualified = imports.qualify(calleeName(call) ?? '');
-    const last = qualified.split('.').pop() ?? '';
+    const qualified = imports.qualifiedCallee(call) ?? '';
+    const last = lastSegment(qualified);
     if (!HF_ARGUMENT_CLASSES.has(last)) return false;
     return !qualified.includes('.') || qualified.startsWith('transformers') || qualified.startsWith('trl');
   });
@@ -40,7 +44,7 @@ export function huggingFaceArgumentCalls(calls: readonly Node[], imports: Import
 /** Lightning's `Trainer(...)` (either package name), and `Fabric(...)`. */
 export function lightningTrainerCalls(calls: readonly Node[], imports: ImportTable): Node[] {
   return calls.filter((call) => {
-    const qualified = imports.qualify(calleeName(call) ?? '');
+    const qualified = imports.qualifiedCallee(call) ?? '';
     return /^(lightning|pytorch_lightning)(\.pytorch|\.fabric)?\.(Trainer|Fabric)$/.test(qualified) ||
       /^(lightning|pytorch_lightning)\.(trainer\.)?(trainer\.)?Trainer$/.test(qualified);
   });

@@ -54,7 +54,7 @@ function showsGpu(call: Node, values: ValueResolver, mayHaveDeviceKeyword: boole
   }
   const deviceKeyword = mayHaveDeviceKeyword ? keywordValue(call, 'device') : null;
   if (deviceKeyword && mayBeAccelerator(deviceKeyword, values)) return true;
-  const lastSegment = name.split('.').pop() ?? '';
+  const lastSegment = name.slice(name.lastIndexOf('.') + 1);
   if (AUTO_GPU_FRAMEWORK_CALLS.has(lastSegment) && lastSegment !== 'Trainer') return true;
   if (lastSegment === 'Trainer') {
     // Lightning's Trainer picks an accelerator automatically unless told "cpu"; HF's Trainer uses the GPU when present.

@@ -52,12 +52,12 @@ export class GradMode {
 
   constructor(calls: readonly Node[]) {
     for (const call of calls) {
-      const name = calleeName(call);
-      if (!name) continue;
-      const short = name.split('.').pop()!;
-      const list = this.callSites.get(short) ?? [];
-      list.push(call);
-      this.callSites.set(short, list);
+      if (!calleeName(call)) continue;
+      // The last segment of the name (cached per call, no split per call).
+      const short = calleeMethod(call)!;
+      const list = this.callSites.get(short);
+      if (list) list.push(call);
+      else this.callSites.set(short, [call]);
     }
   }
 

@@ -1,5 +1,5 @@
 /** Small, allocation-light helpers over tree-sitter-python nodes, shared by predicates and rules. */
-import type { Node } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import type { Range } from 'vscode-languageserver-types';
 
 /** `torch.nn.DataParallel` for an attribute chain, `model` for an identifier, null for anything else. */
@@ -22,11 +22,23 @@ export function dottedName(node: Node | null): string | null {
 const calleeNames = new Map<number, string | null>();
 const calleeMethods = new Map<number, string | null>();
 const argumentTables = new Map<number, ArgumentTable>();
+const callTexts = new Map<number, string>();
 
 export function beginAnalysis(): void {
   calleeNames.clear();
   calleeMethods.clear();
   argumentTables.clear();
+  callTexts.clear();
+}
+
+/** A call's source text, read once per analysis (reading it asks wasm for the node's end). */
+function callText(call: Node): string {
+  let text = callTexts.get(call.id);
+  if (text === undefined) {
+    text = call.text;
+    callTexts.set(call.id, text);
+  }
+  return text;
 }
 
 interface ArgumentTable {
@@ -72,13 +84,47 @@ export function calleeOf(call: Node): Node | null {
 }
 
 const PLAIN_DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
+const LEADING_DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*/;
+/** Words that match LEADING_DOTTED but are not names (`None(...)` is a call of `none`, not of an identifier). */
+const KEYWORDS = new Set([
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except',
+  'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try',
+  'while', 'with', 'yield',
+]);
+const errorFree = new WeakMap<Tree, boolean>();
+
+/**
+ * The callee of a call written plainly (`torch.nn.DataParallel(`), read from the call's own text: the dotted name
+ * it starts with, when the argument list begins right after it. Then the callee is exactly that identifier or
+ * attribute, and its node (three crossings into wasm) need not be read. Only in trees without syntax errors,
+ * where nodes are what the grammar says; null when the structural path must decide. Only calls have an
+ * `arguments` field, so any other node gets null here.
+ */
+function plainCalleeText(call: Node): string | null {
+  let clean = errorFree.get(call.tree);
+  if (clean === undefined) {
+    clean = !call.tree.rootNode.hasError;
+    errorFree.set(call.tree, clean);
+  }
+  if (!clean) return null;
+  const text = callText(call);
+  const match = LEADING_DOTTED.exec(text);
+  if (!match || text.charCodeAt(match[0].length) !== 0x28 /* ( */) return null;
+  const name = match[0];
+  if (!name.includes('.') && KEYWORDS.has(name)) return null;
+  const args = call.childForFieldName('arguments');
+  return args && args.startIndex === call.startIndex + name.length ? name : null;
+}
 
 /** The called name, e.g. `nn.DataParallel`; null for calls of calls or subscripts. */
 export function calleeName(call: Node): string | null {
   let name = calleeNames.get(call.id);
   if (name === undefined) {
-    const callee = calleeOf(call);
-    if (callee?.type === 'identifier' || callee?.type === 'attribute') {
+    const plain = plainCalleeText(call);
+    const callee = plain === null ? calleeOf(call) : null;
+    if (plain !== null) {
+      name = plain;
+    } else if (callee?.type === 'identifier' || callee?.type === 'attribute') {
       // Most callees are written plainly (`torch.nn.DataParallel`): their text is the name, with no walk down the
       // attribute chain. Anything else (spaces, comments, calls or subscripts inside) takes the structural path.
       const text = callee.text;
@@ -117,6 +163,9 @@ export function argumentList(call: Node): Node | null {
 }
 
 export function keywordArgument(call: Node, name: string): Node | null {
+  // A keyword argument's name is written out in the call's text: where it is not, the argument list need not be read
+  // (a walk through wasm). Rules ask most calls of a file for keywords that few of them have.
+  if (!argumentTables.has(call.id) && !callText(call).includes(name)) return null;
   return argumentTable(call).keywords.get(name) ?? null;
 }
 

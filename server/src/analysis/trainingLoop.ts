@@ -3,7 +3,7 @@
  * such loop is the step loop; rules about "missing X in the training loop" anchor on its backward call.
  */
 import type { Node } from 'web-tree-sitter';
-import { calleeMethod, calleeName, descendantsOfType, LOOP_TYPES, receiverOf } from './syntax';
+import { calleeMethod, calleeName, contains, descendantsOfType, LOOP_TYPES, receiverOf } from './syntax';
 
 export interface StepLoop {
   loop: Node;
@@ -17,7 +17,8 @@ function isBackwardCall(call: Node): boolean {
   return calleeMethod(call) === 'backward' || calleeMethod(call) === 'manual_backward';
 }
 
-function isOptimizerStep(call: Node): boolean {
+/** `optimizer.step()` / `scaler.step(optimizer)`: a `.step()` whose receiver is not a scheduler. */
+export function isOptimizerStep(call: Node): boolean {
   if (calleeMethod(call) !== 'step') return false;
   const receiver = receiverOf(call);
   if (!receiver) return false;
@@ -81,4 +82,27 @@ export function backwardTarget(call: Node): Node | null {
     return call.childForFieldName('arguments')?.namedChildren[0] ?? null;
   }
   return receiver;
+}
+
+/**
+ * The `if` blocks of a step loop that gate its optimizer step behind a modulo test while the backward runs every
+ * iteration — gradient accumulation (`if (step + 1) % accum == 0: optimizer.step()`) — each with the `%` divisor.
+ * Such a block runs on every optimizer step, so it is not "every N steps" in the sense of a periodic chore.
+ */
+export function accumulationGuards(stepLoop: StepLoop): { guard: Node; divisor: Node }[] {
+  const guards: { guard: Node; divisor: Node }[] = [];
+  for (const guard of descendantsOfType(stepLoop.loop, 'if_statement')) {
+    const condition = guard.childForFieldName('condition');
+    const body = guard.childForFieldName('consequence');
+    if (!condition || !body) continue;
+    const gatesStep = stepLoop.stepCalls.some((call) => contains(body, call));
+    const backwardOutside = stepLoop.backwardCalls.some((call) => !contains(guard, call));
+    if (!gatesStep || !backwardOutside) continue;
+    const modulo = [condition, ...descendantsOfType(condition, 'binary_operator')].find(
+      (node) => node.type === 'binary_operator' && node.childForFieldName('operator')?.text === '%',
+    );
+    const divisor = modulo?.childForFieldName('right');
+    if (divisor) guards.push({ guard, divisor });
+  }
+  return guards;
 }

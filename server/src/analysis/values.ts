@@ -58,7 +58,29 @@ export class ValueResolver {
     private readonly assignments: () => readonly Node[] = () => descendantsOfType(root, 'assignment'),
     /** Globals that nanoGPT-style `config/*.py` files re-assign (configOverrides.ts); a global they change is unknown. */
     private readonly overrides: () => ConfigOverrides | null = () => null,
+    /**
+     * The file's `function_definition` and `class_definition` nodes, each list in document order (already indexed by
+     * the analysis): scopes are then found by position instead of walking up parents, a walk through wasm per step.
+     */
+    private readonly definitions?: () => { functions: readonly Node[]; classes: readonly Node[] },
   ) {}
+
+  private scopeIndex: ScopeIndex | null | undefined;
+
+  private scopesByPosition(): ScopeIndex | null {
+    if (this.scopeIndex === undefined) this.scopeIndex = this.definitions ? new ScopeIndex(this.definitions()) : null;
+    return this.scopeIndex;
+  }
+
+  /** `enclosingFunction`, by position when the definitions are known. */
+  private functionOf(node: Node): Node | null {
+    const index = this.scopesByPosition();
+    if (!index) return enclosingFunction(node);
+    const start = node.startIndex;
+    const end = node.endIndex;
+    // An empty node (a missing token) at a definition's end may lie inside it or after it: only its parents can tell.
+    return end > start ? index.innermost(start, end, index.functions) : enclosingFunction(node);
+  }
 
   /**
    * The value of an expression. With `cliDefaults: false` a command-line argument (`args.x`) stays
@@ -161,7 +183,7 @@ export class ValueResolver {
   /** The expression a name was last bound to where that is unambiguous; null otherwise. */
   definitionOf(identifier: Node): Node | null {
     const name = identifier.text;
-    const fn = enclosingFunction(identifier);
+    const fn = this.functionOf(identifier);
     if (fn) {
       const local = this.assignmentsIn(fn).get(name);
       if (local && local.length > 0) {
@@ -189,7 +211,7 @@ export class ValueResolver {
    */
   overridesOf(identifier: Node): Override[] {
     if (identifier.type !== 'identifier') return [];
-    const fn = enclosingFunction(identifier);
+    const fn = this.functionOf(identifier);
     if (fn && (this.assignmentsIn(fn).has(identifier.text) || isParameter(fn, identifier.text))) return [];
     const global = this.moduleAssignmentsMap().get(identifier.text);
     if (!global || global.length === 0) return [];
@@ -202,7 +224,7 @@ export class ValueResolver {
     if (!overrides || !list || this.checkingOverrides.has(identifier.text)) return [];
     const exec = overrides.exec;
     // Read before the configurator runs (module level, above it), or re-assigned after it: the script's value holds.
-    if (!enclosingFunction(identifier) && identifier.startIndex < exec.startIndex) return [];
+    if (!this.functionOf(identifier) && identifier.startIndex < exec.startIndex) return [];
     if (bindings.some((binding) => binding.statement.startIndex > exec.startIndex)) return [];
     // Resolving the script's own value may lead back here through other globals (`a = b`, `b = a`).
     this.checkingOverrides.add(identifier.text);
@@ -254,7 +276,7 @@ export class ValueResolver {
     if (expression.type === 'call' && calleeName(expression) === 'dict') return dictCallKeys(expression);
     if (expression.type !== 'identifier') return null;
     const name = expression.text;
-    const fn = enclosingFunction(expression);
+    const fn = this.functionOf(expression);
     const localBindings = fn ? this.assignmentsIn(fn).get(name) : undefined;
     const scope = localBindings ? fn! : this.root;
     const bindings = localBindings ?? this.moduleAssignmentsMap().get(name);
@@ -303,10 +325,11 @@ export class ValueResolver {
       if (list) list.push(assignment);
       else names.set(name, [assignment]);
     };
+    const index = this.scopesByPosition();
     for (const expression of this.assignments()) {
       const statement = expression.parent;
       if (statement?.type !== 'expression_statement') continue;
-      const scope = owningScope(statement);
+      const scope = index ? index.owningScope(statement) : owningScope(statement);
       if (scope === null) continue;
       const left = expression.childForFieldName('left');
       const right = expression.childForFieldName('right');
@@ -344,6 +367,60 @@ export class ValueResolver {
 
 const MODULE_SCOPE = -1;
 const EMPTY_BINDINGS: Map<string, Assignment[]> = new Map();
+
+/**
+ * Function and class definitions sorted by position. A node lies inside a definition exactly when its range does
+ * (tree-sitter nests children inside their parent's range and siblings never overlap), so the innermost definition
+ * around a node is the last one, in document order, that starts before it and still contains it.
+ */
+class ScopeIndex {
+  readonly functions: Bounds;
+  private readonly both: Bounds;
+  private readonly functionIds: ReadonlySet<number>;
+
+  constructor({ functions, classes }: { functions: readonly Node[]; classes: readonly Node[] }) {
+    this.functions = boundsOf(functions);
+    this.functionIds = new Set(functions.map((fn) => fn.id));
+    this.both = boundsOf([...functions, ...classes].sort((a, b) => a.startIndex - b.startIndex));
+  }
+
+  /** The innermost of `definitions` containing the non-empty range `start`–`end` (never the node spanning it itself). */
+  innermost(start: number, end: number, definitions: Bounds): Node | null {
+    // A definition starting at or after `start` cannot contain the range (one starting there is the node itself or inside it).
+    let lo = 0;
+    let hi = definitions.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (definitions.starts[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0; i--) {
+      if (definitions.ends[i]! >= end) return definitions.nodes[i]!;
+    }
+    return null;
+  }
+
+  /** `owningScope` by position; by parents for an empty statement (see `functionOf`). */
+  owningScope(statement: Node): number | null {
+    const start = statement.startIndex;
+    const end = statement.endIndex;
+    if (end <= start) return owningScope(statement);
+    const scope = this.innermost(start, end, this.both);
+    if (!scope) return MODULE_SCOPE;
+    return this.functionIds.has(scope.id) ? scope.id : null;
+  }
+}
+
+/** Definitions in document order with their start and end read once (each read is a call into wasm). */
+interface Bounds {
+  nodes: readonly Node[];
+  starts: Int32Array;
+  ends: Int32Array;
+}
+
+function boundsOf(nodes: readonly Node[]): Bounds {
+  return { nodes, starts: Int32Array.from(nodes, (node) => node.startIndex), ends: Int32Array.from(nodes, (node) => node.endIndex) };
+}
 
 /** The function (node id) or module (MODULE_SCOPE) a statement binds in; null inside a class body. */
 function owningScope(statement: Node): number | null {

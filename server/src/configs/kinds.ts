@@ -25,7 +25,7 @@ const HF_KEYS = new Set([
   'push_to_hub', 'hub_model_id', 'fp16', 'bf16', 'tf32', 'seed', 'gradient_checkpointing', 'optim', 'load_best_model_at_end', 'metric_for_best_model',
   'run_name', 'remove_unused_columns', 'dataloader_pin_memory', 'torch_compile', 'use_cpu', 'no_cuda', 'max_grad_norm', 'group_by_length',
 ]);
-const TRAINER_KEYS = new Set(['accelerator', 'devices', 'max_epochs', 'min_epochs', 'max_steps', 'max_time', 'precision', 'num_nodes', 'strategy', 'accumulate_grad_batches', 'check_val_every_n_epoch', 'val_check_interval', 'gradient_clip_val', 'log_every_n_steps', 'limit_train_batches', 'deterministic', 'benchmark']);
+export const TRAINER_KEYS = new Set(['accelerator', 'devices', 'max_epochs', 'min_epochs', 'max_steps', 'max_time', 'precision', 'num_nodes', 'strategy', 'accumulate_grad_batches', 'check_val_every_n_epoch', 'val_check_interval', 'gradient_clip_val', 'log_every_n_steps', 'limit_train_batches', 'deterministic', 'benchmark']);
 const LIGHTNING_TRAINER_TARGET = /^(lightning(\.pytorch)?|pytorch_lightning)(\.trainer){0,2}\.Trainer$/;
 
 /** Words one of which every recognised config contains (a superset of what `recognise` looks for). */

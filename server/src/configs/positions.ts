@@ -28,6 +28,12 @@ export class LineIndex {
     return { start: this.position(start), end: this.position(end) };
   }
 
+  /** The offset of a position, clamped to its line (the inverse of `position`). */
+  offset(position: Position): number {
+    if (position.line >= this.starts.length) return this.text.length;
+    return Math.min(this.lineStart(position.line) + position.character, this.lineEnd(position.line));
+  }
+
   lineStart(line: number): number {
     return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))]!;
   }

@@ -65,7 +65,7 @@ export function estimateScript(facts: RunFacts, entry: Range | null, settings: E
   const slowdowns = uniqueFactors(effects, tables);
   const result = estimateWith(run.input, tables, slowdowns, run.assumptions);
   if (!result.ok) return { status: 'error', entry, problems: result.problems };
-  return { status: 'estimate', entry, estimate: result.estimate, input: run.input, tables, slowdowns };
+  return { status: 'estimate', entry, estimate: result.estimate, input: run.input, tables, slowdowns, ...(run.bound ? { job: run.bound } : {}) };
 }
 
 /** The saving of one finding's fix on the script's run; null when there is no estimate or nothing to change. */
@@ -171,7 +171,9 @@ function runModel(input: RunInput, tables: Tables, slowdowns: readonly SavingsFa
       }
     }
   }
-  const result = estimateRun(run, { tables, overrides });
+  const patched = overrides === undefined ? { ok: true as const, value: tables } : slowedTables(tables, overrides);
+  if (!patched.ok) return { ok: false, problems: patched.problems.map((p) => p.message) };
+  const result = estimateRun(run, { tables: patched.value });
   if (!result.ok) return { ok: false, problems: result.problems.map((p) => p.message) };
   const estimate = result.value;
   if (mfuNote) {
@@ -190,6 +192,26 @@ function runModel(input: RunInput, tables: Tables, slowdowns: readonly SavingsFa
   }));
   estimate.assumptions = [...estimate.assumptions, ...factorAssumptions];
   return { ok: true, estimate };
+}
+
+/*
+ * Patching the tables clones and re-validates all of them; the slowed MFU rows take few distinct values (one per
+ * precision and combination of slowdowns), so a whole tree analysed by the CLI reuses a handful of patched tables.
+ */
+const SLOWED_TABLES_LIMIT = 64;
+const slowedTablesCache = new WeakMap<Tables, Map<string, ReturnType<typeof applyOverrides>>>();
+
+function slowedTables(tables: Tables, overrides: unknown): ReturnType<typeof applyOverrides> {
+  let cache = slowedTablesCache.get(tables);
+  if (!cache) slowedTablesCache.set(tables, (cache = new Map()));
+  const key = JSON.stringify(overrides);
+  let patched = cache.get(key);
+  if (!patched) {
+    if (cache.size >= SLOWED_TABLES_LIMIT) cache.clear();
+    patched = applyOverrides(tables, overrides);
+    cache.set(key, patched);
+  }
+  return patched;
 }
 
 /** The MFU table row the model will use for this run (same lookup as the model: precision after fallback, then generation). */

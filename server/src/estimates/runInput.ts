@@ -4,6 +4,7 @@
  * does not say and no table or setting gives stays missing.
  */
 import {
+  resolveGpu,
   resolveLocation,
   type Assumption,
   type RunInput,
@@ -20,11 +21,27 @@ export interface MissingInput {
 }
 
 export type RunExtraction =
-  | { ok: true; input: RunInput; assumptions: Assumption[] }
+  /** `bound`: the size is the batch job's --time limit (an upper bound), not read from the script. */
+  | { ok: true; input: RunInput; assumptions: Assumption[]; bound?: { gpus: number; hours: number } }
   | { ok: false; missing: MissingInput[]; assumptions: Assumption[] };
 
-/** The setting keys an estimate reads; their values show in the assumptions. */
-export type EstimateSettings = Pick<Settings, 'hardware.gpu' | 'hardware.count' | 'location' | 'carbon.overrides'>;
+/**
+ * The setting keys an estimate reads; their values show in the assumptions. `job`: what the batch job that runs the
+ * script says (jobs/ graph, estimates/jobEstimate.ts), which takes the place of the hardware settings.
+ */
+export type EstimateSettings = Pick<Settings, 'hardware.gpu' | 'hardware.count' | 'location' | 'carbon.overrides'> & { job?: JobRunFacts };
+
+/** Facts about the run from the batch job that launches the script, each with the place it comes from. */
+export interface JobRunFacts {
+  /** GPUs the job's processes drive: `4× A100 from train.sbatch --gres=gpu:a100:4`. */
+  devices: { count: number; from: string } | undefined;
+  /** The GPU type the job requests (`--gres=gpu:a100:4`), when it names one. */
+  gpu: { type: string; from: string } | undefined;
+  /** The job's --time limit: the duration when the script does not give the run's size (an upper bound). */
+  wallHours: { hours: number; from: string } | undefined;
+}
+
+const jobSource = (from: string): Pick<Assumption, 'source' | 'year'> => ({ source: { title: `Batch job: ${from}` }, year: null });
 
 const HOW = {
   model: 'add `# green-ai: parameters=<count>` (or `flops=<training FLOPs>`, `hours=<wall-clock hours>`) to the script',
@@ -63,18 +80,29 @@ export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables
   const hints = facts.hints;
 
   // --- Hardware and place: the script where it says, the settings otherwise -----------------------
-  const devicesFact = hints.devices ?? facts.devices;
-  const count = devicesFact ? Math.round(devicesFact.value) : settings['hardware.count'];
+  // A `# green-ai: devices=` hint wins; then the batch job that runs the script; then the script; then the settings.
+  const job = settings.job;
+  const devicesFact = hints.devices ?? (job?.devices ? undefined : facts.devices);
+  const count = devicesFact ? Math.round(devicesFact.value) : job?.devices ? job.devices.count : settings['hardware.count'];
   if (devicesFact) note('Accelerators', count, 'devices', scriptSource(devicesFact));
+  else if (job?.devices) note('Accelerators', count, 'devices', jobSource(job.devices.from));
   else note('Accelerators', count, 'devices', settingSource('hardware.count'), facts.multiDevice ? `The script runs on several GPUs (${facts.multiDevice}) without saying how many.` : undefined);
-  note('Accelerator model', settings['hardware.gpu'], undefined, settingSource('hardware.gpu'));
+  const jobGpu = job?.gpu && resolveGpu(job.gpu.type, tables).ok ? job.gpu : undefined; // a type the GPU table does not know: the setting
+  const gpu = jobGpu?.type ?? settings['hardware.gpu'];
+  note('Accelerator model', gpu, undefined, jobGpu ? jobSource(jobGpu.from) : settingSource('hardware.gpu'));
   note('Location', settings.location, undefined, settingSource('location'));
   const location = locationInput(settings.location, tables);
 
   const precision = facts.precision;
   note('Precision', precision.value, undefined, scriptSource(precision));
 
-  const base = { hardware: { gpu: settings['hardware.gpu'], count }, precision: precision.value, location } satisfies Partial<RunInput>;
+  const base = { hardware: { gpu, count }, precision: precision.value, location } satisfies Partial<RunInput>;
+  // Without the run's size, a batch job's --time limit bounds its duration (the lens then reads `this job: ≤ …`).
+  const incomplete = (missing: MissingInput[]): RunExtraction => {
+    if (!job?.wallHours) return { ok: false, missing, assumptions };
+    note('Wall-clock time (upper bound)', job.wallHours.hours, 'h', jobSource(job.wallHours.from), `The script does not give the run's size (${missing.map((m) => m.input).join(', ')}); the job's time limit bounds it.`);
+    return { ok: true, input: { ...base, duration: { wallHours: job.wallHours.hours } }, assumptions, bound: { gpus: count, hours: job.wallHours.hours } };
+  };
 
   // --- Size of the run ------------------------------------------------------------------------------
   if (hints.hours) {
@@ -136,7 +164,7 @@ export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables
         note('Training tokens', tokens, 'tokens', { source: { title: 'examples × sequence length × epochs' }, year: null });
       }
     }
-    if (missing.length > 0 || tokens === null) return { ok: false, missing, assumptions };
+    if (missing.length > 0 || tokens === null) return incomplete(missing);
     return { ok: true, input: { ...base, compute: { parameters, tokens } }, assumptions };
   }
 
@@ -162,7 +190,7 @@ export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables
         else note(`Training examples (${dataset!.row.id})`, samples, 'images', { source: dataset!.row.source, year: dataset!.row.year }, `dataset "${dataset!.name}", line ${dataset!.line + 1}`);
       }
     }
-    if (missing.length > 0 || samples === null) return { ok: false, missing, assumptions };
+    if (missing.length > 0 || samples === null) return incomplete(missing);
     const resolution = dataset?.row.imageResolution;
     if (resolution && resolution !== model.row.inputResolution) {
       // Convolution and attention FLOPs grow with the image area: scale the table's per-image cost to the dataset's images.
@@ -181,5 +209,5 @@ export function runFromFacts(facts: RunFacts, settings: EstimateSettings, tables
 
   const what = model?.kind === 'unknown' ? `model size (${/^[A-Z]/.test(model.name) && !model.name.includes('/') ? `custom model ${model.name}` : `"${model.name}" is not in the tables`})` : 'model size';
   missing.push({ input: what, how: HOW.model });
-  return { ok: false, missing, assumptions };
+  return incomplete(missing);
 }

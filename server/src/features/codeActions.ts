@@ -1,12 +1,17 @@
 /**
- * Code actions for Green AI diagnostics: the rule's quick fixes (preferred only where behaviour is kept),
+ * Code actions for Green AI diagnostics: the rule's quick fixes (preferred only where behaviour is kept; a job's fix may
+ * edit another file of the job, checked against that file's current text first),
  * "suppress on this line" (`# green-ai: ignore[GA201]`), and "disable the rule in settings" (a client command).
  */
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic, type TextEdit } from 'vscode-languageserver';
 import { DIAGNOSTIC_SOURCE, DISABLE_RULE_COMMAND } from '../../../shared/src/protocol';
 import { FILE_NOTE_ID, type Finding } from '../analysis/engine';
 import type { DocumentStore } from '../documents/documentStore';
+import { fileURLToPath } from 'node:url';
+import { LineIndex } from '../configs/positions';
+import { diskReader } from '../jobs/reader';
 import { ruleById } from '../rules';
+import type { OtherFileEdits } from '../rules/rule';
 import type { DiagnosticsFeature } from './diagnostics';
 
 const SUPPRESSION_COMMENT = /(?:#|\/\/)\s*green-ai:\s*ignore\[([^\]]*)\]/;
@@ -26,12 +31,16 @@ export async function provideCodeActions(params: CodeActionParams, documents: Do
     const ruleId = String(diagnostic.code);
     const finding = findings.find((f) => f.ruleId === ruleId && samePosition(f, diagnostic));
     for (const fix of finding?.fixes ?? []) {
+      const changes: Record<string, TextEdit[]> = fix.edits.length > 0 ? { [uri]: fix.edits } : {};
+      // A cross-file fix (a job's config): only while the other file still reads as when the fix was computed.
+      if (fix.otherFiles && !fix.otherFiles.every((other) => stillMatches(other, documents))) continue;
+      for (const other of fix.otherFiles ?? []) changes[other.uri] = [...(changes[other.uri] ?? []), ...other.edits];
       actions.push({
         title: fix.title,
         kind: CodeActionKind.QuickFix,
         diagnostics: [diagnostic],
         isPreferred: fix.preferred,
-        edit: { changes: { [uri]: fix.edits } },
+        edit: { changes },
       });
     }
     // A comment is valid YAML, shell and JSONC, but not JSON (json.load would fail on it): no suppression there.
@@ -53,6 +62,25 @@ export async function provideCodeActions(params: CodeActionParams, documents: Do
     });
   }
   return actions;
+}
+
+/** The other file's current text (its open document, else the disk) still holds what each edit replaces. */
+function stillMatches(other: OtherFileEdits, documents: DocumentStore): boolean {
+  const open = documents.get(other.uri)?.document.getText();
+  const text = open ?? (other.uri.startsWith('file:') ? diskReader.read(fileURLToPath(other.uri)) : undefined);
+  if (text === undefined) return false;
+  const lines = new LineIndex(text);
+  return other.edits.every((edit, index) => {
+    const start = offsetOf(lines, edit.range.start);
+    const end = offsetOf(lines, edit.range.end);
+    return start !== undefined && end !== undefined && text.slice(start, end) === other.expected[index];
+  });
+}
+
+function offsetOf(lines: LineIndex, position: { line: number; character: number }): number | undefined {
+  if (position.line >= lines.lineCount) return undefined;
+  const offset = lines.lineStart(position.line) + position.character;
+  return offset <= lines.lineEnd(position.line) ? offset : undefined;
 }
 
 function samePosition(finding: Finding, diagnostic: Diagnostic): boolean {

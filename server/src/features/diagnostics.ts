@@ -21,6 +21,7 @@ import { NO_JOBS } from '../jobs/graph';
 import { overlayReader } from '../jobs/reader';
 import { WorkspaceJobs } from '../jobs/workspaceJobs';
 import type { ScriptEstimate } from '../estimates/estimate';
+import { withJobFacts } from '../estimates/jobEstimate';
 import type { DocumentStore } from '../documents/documentStore';
 import { ruleById } from '../rules';
 import type { WorkspaceSettings } from '../workspace';
@@ -195,7 +196,9 @@ export class DiagnosticsFeature {
         if (filePath && configFormat === 'shell') this.jobs.schedulerText(filePath, text);
         // The job graph's view of this file: the job it schedules, the jobs that run it (server/src/jobs/).
         const jobs = filePath && configFormat ? this.jobs.viewOf(filePath) : NO_JOBS;
-        const outcome = configFormat ? analyzeConfig(text, uri, configFormat, settings, undefined, jobs) : analyzePython(document.tree(), text, uri, settings, undefined, { siblingFiles: siblingFileReaderFor(uri) });
+        // An entry script's estimate takes its GPUs and time limit from the job that launches it (estimates/jobEstimate.ts).
+        const pythonSettings = filePath && !configFormat ? withJobFacts(settings, this.jobs.viewOf(filePath), filePath) : settings;
+        const outcome = configFormat ? analyzeConfig(text, uri, configFormat, settings, undefined, jobs) : analyzePython(document.tree(), text, uri, pythonSettings, undefined, { siblingFiles: siblingFileReaderFor(uri) });
         for (const failure of outcome.failures) {
           const detail = failure.error instanceof Error ? failure.error.stack ?? failure.error.message : String(failure.error);
           this.connection.console.error(`Rule ${failure.ruleId} failed on ${failure.uri}: ${detail}`);

@@ -6,7 +6,9 @@
  * TrainingArguments file's `deepspeed:`). Paths resolve against the launch's working directory (`#SBATCH --chdir`, a
  * literal `cd`), the scheduler's directory and the workspace roots; a path that resolves nowhere is left out (the rules
  * then stay as uncertain as without the graph). Files are read through a FileReader so that the server (open buffers
- * first) and the CLI (disk) build the same graph.
+ * first) and the CLI (disk) build the same graph. A Hydra app's launch also gets its composed config (hydra.ts): the
+ * selected group options become configs of the launch, and a group option that does not exist yet is a missing file
+ * (creating it rebuilds the job).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +18,7 @@ import { LineIndex } from '../configs/positions';
 import { programOf, type Word } from '../configs/shell';
 import { directive, gpuAllocation, hasSbatchDirectives, parseJobScript, type GpuAllocation, type JobScript, type Launch } from '../configs/slurm';
 import { entryOf, mapAt, numberOf, scalarAt, stringOf, type ConfigEntry } from '../configs/tree';
+import { composeHydra, type HydraComposition } from './hydra';
 import { pythonFacts, type PythonFacts } from './pythonFacts';
 import type { FileReader } from './reader';
 
@@ -55,6 +58,8 @@ export interface JobLaunch {
   processSource: (JobLocation & { text: string }) | undefined;
   /** Nodes the launch runs on (srun: the job's nodes; torchrun --nnodes). */
   nodes: number;
+  /** A Hydra app's effective config (jobs/hydra.ts): the primary, its selected defaults and the launch's overrides. */
+  hydra: HydraComposition | undefined;
 }
 
 export interface Job {
@@ -108,6 +113,7 @@ export function buildJob(schedulerPath: string, text: string, reader: FileReader
     const cwd = workingDirectory(script, launch, baseDir);
     const resolver = new Resolver(reader, [cwd, path.dirname(schedulerPath), ...roots], missing, roots);
     const built = buildLaunch(schedulerPath, lines, launch, cwd, resolver, allocation);
+    for (const file of built.hydra?.files ?? []) files.add(file.path);
     for (const config of built.configs) files.add(config.path);
     if (built.entry) files.add(built.entry.path);
     return built;
@@ -168,6 +174,13 @@ class Resolver {
     return undefined;
   }
 
+  /** An exact absolute path (a Hydra group option): its text, or undefined, recorded as missing so that creating it rebuilds the job. */
+  exact(file: string): string | undefined {
+    const text = this.read(file);
+    if (text === undefined) this.missing.add(file);
+    return text;
+  }
+
   private read(file: string): string | undefined {
     if (!this.texts.has(file)) this.texts.set(file, this.reader.read(file));
     return this.texts.get(file);
@@ -179,15 +192,17 @@ function buildLaunch(schedulerPath: string, lines: LineIndex, launch: Launch, cw
   const at = (word: Word): JobLocation => ({ path: schedulerPath, range: lines.range(word.start, word.end) });
   const configs: ResolvedConfig[] = [];
   const seen = new Set<string>();
-  const addConfig = (relative: string, from: JobLocation, first?: string) => {
-    if (configs.length >= MAX_CONFIGS_PER_LAUNCH) return;
+  const addConfig = (relative: string, from: JobLocation, first?: string): { path: string; text: string; byName: boolean } | undefined => {
+    if (configs.length >= MAX_CONFIGS_PER_LAUNCH) return undefined;
     const found = resolver.resolve(relative, first);
-    if (!found || seen.has(found.path)) return;
+    if (!found || seen.has(found.path)) return undefined;
     const format = configFormatOf(undefined, found.path);
-    if (format !== 'yaml' && format !== 'json') return;
+    if (format !== 'yaml' && format !== 'json') return undefined;
     seen.add(found.path);
     configs.push({ path: found.path, byName: found.byName, file: readConfigFile(found.text, format), from });
+    return found;
   };
+  let hydraComposition: HydraComposition | undefined;
 
   // Literal config paths anywhere on the launch line: launcher options and script arguments alike.
   const entryIndex = launch.entry ? words.findIndex((w) => w.start === launch.entry!.start) : -1;
@@ -219,7 +234,17 @@ function buildLaunch(schedulerPath: string, lines: LineIndex, launch: Launch, cw
       if (name) {
         const dir = valueOf(hydraPath) ?? (hydra?.configPath !== undefined ? path.resolve(scriptDir, hydra.configPath) : scriptDir);
         const from = hydraName ? at(hydraName) : scriptLines(hydra!.range);
-        addConfig(name.endsWith('.yaml') ? name : `${name}.yaml`, from, path.resolve(scriptDir, dir));
+        const primary = addConfig(name.endsWith('.yaml') ? name : `${name}.yaml`, from, path.resolve(scriptDir, dir));
+        if (primary && !primary.byName) {
+          const after = entryIndex === -1 ? [] : words.slice(entryIndex + 1);
+          hydraComposition = composeHydra(primary.path, primary.text, after, { path: schedulerPath, text: lines.text, lines }, (file) => resolver.exact(file));
+          // The selected group files are configs of the launch too (their rules, their edits rebuild the job).
+          for (const file of hydraComposition.files) {
+            if (seen.has(file.path) || !file.via) continue;
+            seen.add(file.path);
+            configs.push({ path: file.path, byName: false, file: readConfigFile(file.text, 'yaml'), from: { path: file.via.path, range: file.via.range } });
+          }
+        }
       }
     }
   }
@@ -258,8 +283,8 @@ function buildLaunch(schedulerPath: string, lines: LineIndex, launch: Launch, cw
   }
   // A plain python launch of a Lightning script: the Trainer starts one process per device itself (under srun it
   // uses the tasks SLURM started instead).
-  if (launch.launcher === 'python' && !launch.underSrun && entry?.facts.multiGpuInProcess?.value.includes('Lightning')) {
-    const devices = lightningDevices(overrides, configs, schedulerPath, lines);
+  if (launch.launcher === 'python' && !launch.underSrun && (entry?.facts.multiGpuInProcess?.value.includes('Lightning') || instantiatesLightning(hydraComposition))) {
+    const devices = (hydraComposition && composedDevices(hydraComposition)) || lightningDevices(overrides, configs, schedulerPath, lines);
     if (devices) {
       processesPerNode = devices.count;
       processSource = devices.source;
@@ -267,7 +292,21 @@ function buildLaunch(schedulerPath: string, lines: LineIndex, launch: Launch, cw
   }
   const nnodes = launch.launcher === 'torchrun' ? torchrunNodes(words) : undefined;
   const nodes = launch.underSrun ? allocation?.nodes ?? 1 : nnodes ?? 1;
-  return { launch, cwd, entry, configs, overrides, processesPerNode, processSource, nodes };
+  return { launch, cwd, entry, configs, overrides, processesPerNode, processSource, nodes, hydra: hydraComposition };
+}
+
+/** The composed config instantiates a Lightning Trainer (`trainer._target_`), which starts one process per device. */
+export function instantiatesLightning(composition: HydraComposition | undefined): boolean {
+  const target = composition?.values.get('trainer._target_')?.node;
+  return target?.type === 'scalar' && typeof target.value === 'string' && /^(lightning(\.pytorch)?|pytorch_lightning)(\.trainer){0,2}\.Trainer$/.test(target.value);
+}
+
+/** `trainer.devices` of a Hydra job's composed config, where the effective value is set. */
+function composedDevices(composition: HydraComposition): { count: number; source: NonNullable<JobLaunch['processSource']> } | undefined {
+  const value = composition.values.get('trainer.devices');
+  const count = value?.node?.type === 'scalar' ? numberOf(value.node) : undefined;
+  if (!value || count === undefined || !Number.isInteger(count) || count <= 0) return undefined;
+  return { count, source: { path: value.file.path, range: value.range, text: value.override ? value.override.text : `devices: ${count}` } };
 }
 
 /** `trainer.devices=N` on the launch line, else a literal `devices: N` of a trainer config the launch loads. */

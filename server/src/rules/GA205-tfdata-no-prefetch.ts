@@ -4,6 +4,7 @@
  * (`tf.data.Dataset.from_tensor_slices(...)`, `TFRecordDataset(...)`, …) through the names it is
  * re-bound to (`ds = ds.map(f).batch(32)`), in one scope, to the call that consumes it.
  */
+import type { Range } from 'vscode-languageserver-types';
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { addKeywordArgument } from '../analysis/edits';
@@ -48,7 +49,7 @@ export const tfdataNoPrefetch: Rule = {
         reported.add(map.id);
         const edit = tf ? addKeywordArgument(context, map, `num_parallel_calls=${tf}.data.AUTOTUNE`) : null;
         findings.push({
-          range: firstLineRange(map, (line) => context.lineText(line)),
+          range: methodRange(map, (line) => context.lineText(line)),
           message: 'This tf.data .map() runs its preprocessing function on one CPU core while the accelerator waits; num_parallel_calls=tf.data.AUTOTUNE spreads it over the cores (output order is kept).',
           fixes: edit ? [{ title: 'Add num_parallel_calls=tf.data.AUTOTUNE (random augmentations may draw in a different order)', preferred: false, edits: [edit] }] : [],
         });
@@ -85,6 +86,17 @@ function tensorflowName(context: AnalysisContext): string | null {
   if (context.imports().binds('tf') && context.imports().qualify('tf') === 'tensorflow') return 'tf';
   if (context.imports().binds('tensorflow')) return 'tensorflow';
   return null;
+}
+
+/** `.map(f)` in a chain, from the method name: a chain written over several lines marks the map's own line. */
+function methodRange(call: Node, lineText: (line: number) => string): Range {
+  const name = calleeOf(call)?.childForFieldName('attribute');
+  if (!name) return firstLineRange(call, lineText);
+  const start = { line: name.startPosition.row, character: name.startPosition.column };
+  const end = call.endPosition.row === name.startPosition.row
+    ? { line: call.endPosition.row, character: call.endPosition.column }
+    : { line: start.line, character: lineText(start.line).length };
+  return { start, end };
 }
 
 /** The outermost call of a method chain that `call` belongs to: `a().b().c()` for `a()`. */
@@ -164,22 +176,26 @@ function consumerOf(top: Node): Node | null {
 }
 
 /**
- * `model.fit(ds, ...)` / `fit(x=ds)` / `fit(ds.batch(32))`, or `for batch in ds:` taking training steps. A chain
- * written inside the `fit(...)` call itself becomes the pipeline's last expression, so that a prefetch goes there.
+ * `model.fit(ds, ...)` / `fit(x=ds)` / `fit(ds.batch(32))` / `fit(..., validation_data=ds)` (the validation pipeline
+ * runs every epoch too), or `for batch in ds:` taking training steps. A chain written inside the `fit(...)` call itself
+ * becomes the pipeline's last expression, so that a prefetch goes there.
  */
 function consumerByName(context: AnalysisContext, names: Set<string>, scope: Node | null, pipeline: Pipeline): Node | null {
   if (names.size === 0) return null;
   for (const call of context.calls()) {
     if (calleeMethod(call) !== 'fit' || enclosingFunction(call)?.id !== scope?.id) continue;
-    const data = keywordArgument(call, 'x')?.childForFieldName('value') ?? positionalArguments(call)[0];
-    if (!data) continue;
-    if (data.type === 'identifier' && names.has(data.text)) return call;
-    if (data.type === 'call') {
-      const { calls, root } = chainCalls(data);
-      if (root?.type === 'identifier' && names.has(root.text)) {
-        pipeline.calls.push(...calls);
-        pipeline.last = data;
-        return call;
+    const training = keywordArgument(call, 'x')?.childForFieldName('value') ?? positionalArguments(call)[0];
+    const validation = keywordArgument(call, 'validation_data')?.childForFieldName('value');
+    for (const data of [training, validation]) {
+      if (!data) continue;
+      if (data.type === 'identifier' && names.has(data.text)) return call;
+      if (data.type === 'call') {
+        const { calls, root } = chainCalls(data);
+        if (root?.type === 'identifier' && names.has(root.text)) {
+          pipeline.calls.push(...calls);
+          pipeline.last = data;
+          return call;
+        }
       }
     }
   }

@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { removeStatement } from '../analysis/edits';
 import { calleeMethod, calleeName, contains, enclosingClass, enclosingFunction, firstLineRange, LOOP_TYPES } from '../analysis/syntax';
-import { isInsideLoop } from '../analysis/trainingLoop';
+import { accumulationGuards, isInsideLoop } from '../analysis/trainingLoop';
 import type { Rule, RuleFinding } from './rule';
 
 const EMPTY_CACHE = /^torch(_npu)?\.(cuda|xpu|npu|mps|mlu)\.empty_cache$/;
@@ -41,9 +41,11 @@ export const emptyCacheInLoop: Rule = {
   check(context) {
     if (!context.text.includes('empty_cache')) return [];
     const findings: RuleFinding[] = [];
+    // `if (step + 1) % accum == 0: optimizer.step()` runs on every optimizer step: not a periodic work-around.
+    const optimizerStepBlocks = new Set(context.stepLoops().flatMap(accumulationGuards).map(({ guard }) => guard.id));
     for (const call of context.calls()) {
       if (calleeMethod(call) !== 'empty_cache' || !EMPTY_CACHE.test(context.qualifiedCallee(call) ?? '')) continue;
-      if (inOomHandlerOrPeriodic(call)) continue;
+      if (inOomHandlerOrPeriodic(call, optimizerStepBlocks)) continue;
       const place = perStepPlace(context, call);
       if (!place) continue;
       const statement = call.parent?.type === 'expression_statement' && call.parent.namedChildren.length === 1 ? call.parent : null;
@@ -58,11 +60,14 @@ export const emptyCacheInLoop: Rule = {
   },
 };
 
-/** Inside an `except` clause (OOM recovery), or under a condition with `%` (every N steps, a deliberate work-around). */
-function inOomHandlerOrPeriodic(call: Node): boolean {
+/**
+ * Inside an `except` clause (OOM recovery), or under a condition with `%` (every N steps, a deliberate work-around)
+ * unless that condition is the gradient-accumulation guard of the optimizer step (`optimizerStepBlocks`).
+ */
+function inOomHandlerOrPeriodic(call: Node, optimizerStepBlocks: ReadonlySet<number>): boolean {
   for (let p = call.parent; p; p = p.parent) {
     if (p.type === 'except_clause') return true;
-    if (p.type === 'if_statement' && p.childForFieldName('condition')?.text.includes('%')) return true;
+    if (p.type === 'if_statement' && !optimizerStepBlocks.has(p.id) && p.childForFieldName('condition')?.text.includes('%')) return true;
     if (LOOP_TYPES.has(p.type) || p.type === 'function_definition') return false;
   }
   return false;

@@ -14,6 +14,8 @@ const TEXT = /vocab|Embedding|Linear|hidden_size|n_embd|d_model|embed_dim|interm
 const VOCAB_NAMES = /^(vocab_size|n_vocab|num_embeddings|vocab|ntokens|n_tokens)$/;
 /** Keywords that size hidden dimensions. */
 const HIDDEN_NAMES = /^(hidden_size|n_embd|d_model|embed_dim|embedding_dim|intermediate_size|dim_feedforward|d_ff|n_inner)$/;
+/** Every name VOCAB_NAMES and HIDDEN_NAMES accept contains one of these (a pre-filter on a call's text). */
+const KEYWORD_TEXT = /vocab|num_embeddings|n_tokens|ntokens|hidden_size|n_embd|d_model|embed_dim|embedding_dim|intermediate_size|dim_feedforward|d_ff|n_inner/;
 /** Below these, a size is more likely a class count or a toy model than a Tensor-Core-bound matmul. */
 const MIN_VOCAB = 1000;
 const MIN_HIDDEN = 64;
@@ -74,6 +76,8 @@ export const tensorCoreUnalignedDims: Rule = {
           if (size && numberOf(context, size) >= MIN_VOCAB) report(size, 'vocab');
         }
       }
+      // Reading every call's keyword arguments crosses into wasm per argument: only calls whose text names one of the keywords can match.
+      if (!KEYWORD_TEXT.test(context.text.slice(call.startIndex, call.endIndex))) continue;
       for (const argument of call.childForFieldName('arguments')?.namedChildren ?? []) {
         if (argument?.type !== 'keyword_argument') continue;
         const keyword = argument.childForFieldName('name')?.text ?? '';

@@ -3,11 +3,12 @@ import type { TextEdit } from 'vscode-languageserver-types';
 import type { AnalysisContext } from '../analysis/context';
 import { torchDataLoaderCalls } from '../analysis/dataLoaders';
 import { calleeName, firstLineRange, keywordArgument, keywordValue, rangeOf } from '../analysis/syntax';
+import { accumulationGuards } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 const TEXT = /accum/;
-/** Names plain-PyTorch scripts give the accumulation factor. */
-const ACCUMULATION_NAME = /^(gradient_accumulation_steps|grad_accum_steps|grad_accum|accumulation_steps|accum_steps|accum_iter|accumulate_grad_batches)$/;
+/** Names plain-PyTorch scripts give the accumulation factor (module constants are often upper-case). */
+const ACCUMULATION_NAME = /^(gradient_accumulation_steps|grad_accum_steps|grad_accum|accumulation_steps|accum_steps|accum_iter|accumulate_grad_batches)$/i;
 const MIN_ACCUMULATION = 8;
 const WHY_SHORT = 'each micro-step launches the same kernels for one or two samples, leaving most of the GPU idle';
 
@@ -31,8 +32,9 @@ export const microBatchTooSmall: Rule = {
   check(context) {
     if (!TEXT.test(context.text)) return [];
     const findings: RuleFinding[] = [];
+    // argparse defaults count: they are what a launch without flags trains with (`--batch-size 2 --accum-steps 16`).
     const number = (node: Node | null | undefined) => {
-      const value = node ? context.values().resolve(node, { cliDefaults: false }) : null;
+      const value = node ? context.values().resolve(node) : null;
       return value?.kind === 'number' ? value.value : null;
     };
     for (const call of context.huggingFaceArguments()) {
@@ -74,12 +76,20 @@ function rebalanceFix(call: Node, batch: number, accumulation: number, batchKey:
   return [{ title: `Use ${batchKey}=${batch * factor} and ${accumulationKey}=${accumulation / factor} (same global batch; needs more GPU memory)`, preferred: false, edits }];
 }
 
-/** Accelerate's `Accelerator(gradient_accumulation_steps=N)` or a plain accumulation constant, with a DataLoader batch of 1–2. */
+/**
+ * Accelerate's `Accelerator(gradient_accumulation_steps=N)`, the divisor of the modulo guard that gates a step loop's
+ * optimizer step (`if (step + 1) % N == 0: optimizer.step()`, the form that does not depend on naming), or a plain
+ * accumulation constant, with a DataLoader batch of 1–2.
+ */
 function checkLoaders(context: AnalysisContext, number: (node: Node | null | undefined) => number | null): RuleFinding[] {
   let accumulation: number | null = null;
   for (const call of context.calls()) {
     if (!/(^|\.)Accelerator$/.test(calleeName(call) ?? '')) continue;
     accumulation = Math.max(accumulation ?? 0, number(keywordValue(call, 'gradient_accumulation_steps')) ?? 0);
+  }
+  for (const { divisor } of context.stepLoops().flatMap(accumulationGuards)) {
+    const value = number(divisor);
+    if (value !== null) accumulation = Math.max(accumulation ?? 0, value);
   }
   if (!accumulation && context.stepLoops().length > 0) {
     for (const assignment of context.nodesOfType('assignment')) {

@@ -11,6 +11,15 @@ export interface Fix {
   /** Preferred only when the edit keeps behaviour and numerics (editors apply it on "auto fix"). */
   preferred: boolean;
   edits: TextEdit[];
+  /** Edits of other files (a job's config): offered only while each edited range still holds `expected` (codeActions.ts). */
+  otherFiles?: OtherFileEdits[];
+}
+
+export interface OtherFileEdits {
+  uri: string;
+  edits: TextEdit[];
+  /** The text each edit's range held when the fix was computed, in the order of `edits`. */
+  expected: string[];
 }
 
 export interface RelatedLocation {

@@ -8,6 +8,9 @@ import type { TrainingConfig } from '../../configs/kinds';
 import { booleanOf, entryOf, literal, mapAt, scalarAt, sortedPlacement, stringOf, type ConfigEditor, type ConfigEntry, type ConfigMap } from '../../configs/tree';
 import { ampMissing } from '../GA101-amp-missing';
 import type { Fix } from '../rule';
+import type { TextEdit } from 'vscode-languageserver-types';
+import { fileUri } from '../../jobs/graph';
+import { composedFindings, compositionsOf, literalOf, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob } from './hydraComposed';
 import { setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const EFFECT = { kind: 'precision', to: 'bf16', label: 'bf16 mixed precision' } as const;
@@ -18,15 +21,53 @@ export const ampMissingConfig: ConfigRule = {
   meta: ampMissing.meta,
   check(context) {
     const { configs, editor } = trainingConfigs(context);
-    if (!editor) return [];
-    return configs.flatMap((config) => [
+    // A file of a Hydra job: the trainer is judged on the composed config, where the effective value is set.
+    const hydra = compositionsOf(context).length > 0;
+    const composed = hydra ? composedFindings(context, (job) => lightningComposed(context, job)) : [];
+    if (!editor) return composed;
+    return [...composed, ...configs.flatMap((config) => [
       ...(config.kinds.has('hf-training-args') ? huggingFace(context, config, editor) : []),
-      ...(config.kinds.has('lightning-trainer') ? lightning(context, config, editor) : []),
+      ...(config.kinds.has('lightning-trainer') && !hydra ? lightning(context, config, editor) : []),
       ...(config.kinds.has('accelerate') ? accelerate(context, config, editor) : []),
       ...(config.kinds.has('deepspeed') ? deepSpeed(context, config, editor) : []),
-    ]);
+    ])];
   },
 };
+
+/** The Lightning trainer of a Hydra job's composed config: precision as the run gets it, reported where it is set. */
+function lightningComposed(context: ConfigContext, { composition }: ComposedJob): ConfigRuleFinding[] {
+  const accelerator = composition.values.get('trainer.accelerator');
+  const onGpu = stringOf(scalarOf(accelerator));
+  if (!accelerator || (onGpu !== 'gpu' && onGpu !== 'cuda')) return [];
+  const precision = composition.values.get('trainer.precision');
+  if (!precision) {
+    if (!composition.complete || !setHere(context, accelerator)) return [];
+    let edit: TextEdit | null = null;
+    if (accelerator.override) edit = { range: context.lines.range(accelerator.override.end, accelerator.override.end), newText: ' trainer.precision=bf16-mixed' };
+    else if (accelerator.parent && accelerator.entry && context.file.format !== 'shell') edit = context.file.editor.addEntry(accelerator.parent, 'precision', 'bf16-mixed', { after: accelerator.entry });
+    return [
+      {
+        range: accelerator.range,
+        message: 'This Lightning trainer (the config Hydra composes for the job) runs on the GPU in 32-bit: no file or override sets precision (the default is "32-true"). precision: bf16-mixed typically trains 2–3× faster on Tensor-Core GPUs.',
+        fixes: edit ? [{ title: accelerator.override ? 'Add trainer.precision=bf16-mixed to the launch' : 'Add precision: bf16-mixed', preferred: false, edits: [edit] }] : [],
+        related: viaRelated(accelerator),
+        effect: EFFECT,
+      },
+    ];
+  }
+  const value = literalOf(precision);
+  if (value === undefined || value === null || !FP32_PRECISIONS.has(String(value)) || !setHere(context, precision)) return [];
+  const edit = setValueEdit(context, precision, 'bf16-mixed');
+  return [
+    {
+      range: precision.range,
+      message: `This Lightning trainer runs on the GPU at precision ${String(value)} (the value Hydra composes for the job). precision: bf16-mixed typically trains 2–3× faster on Tensor-Core GPUs.`,
+      fixes: edit ? [{ title: 'Set precision to bf16-mixed', preferred: false, edits: [edit] }] : [],
+      related: [...viaRelated(precision), { uri: fileUri(accelerator.file.path), range: accelerator.range, message: 'the trainer runs on the GPU' }],
+      effect: EFFECT,
+    },
+  ];
+}
 
 const HALF_DTYPES = new Set(['bfloat16', 'float16', 'bf16', 'fp16', 'half']);
 

@@ -6,6 +6,7 @@ import { entryOf, numberOf, type ConfigEditor, type ConfigEntry } from '../../co
 import type { TrainingConfig } from '../../configs/kinds';
 import { dataloaderNumWorkers } from '../GA201-dataloader-num-workers';
 import { huggingFaceAnchor, trains } from './GA101-amp-missing-config';
+import { composedFindings, compositionsOf, hasTrainer, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob } from './hydraComposed';
 import { isDebugProfile, setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const WORKERS = 4;
@@ -16,11 +17,16 @@ export const dataloaderNumWorkersConfig: ConfigRule = {
   check(context) {
     if (isDebugProfile(context.path)) return [];
     const { configs, editor } = trainingConfigs(context);
-    if (!editor) return [];
-    return configs.flatMap((config) => [
-      ...(config.kinds.has('hf-training-args') ? huggingFace(context, config, editor) : []),
-      ...(config.kinds.has('datamodule') ? datamodule(context, config, editor) : []),
-    ]);
+    const hydra = compositionsOf(context).length > 0;
+    const composed = hydra ? composedFindings(context, (job) => datamoduleComposed(context, job)) : [];
+    if (!editor) return composed;
+    return [
+      ...composed,
+      ...configs.flatMap((config) => [
+        ...(config.kinds.has('hf-training-args') ? huggingFace(context, config, editor) : []),
+        ...(config.kinds.has('datamodule') && !hydra ? datamodule(context, config, editor) : []),
+      ]),
+    ];
   },
 };
 
@@ -45,6 +51,25 @@ function datamodule(context: ConfigContext, config: TrainingConfig, editor: Conf
   if (!entry) return [];
   if (setOnLaunchLine(context, /(^|\.)(data|datamodule)(\.init_args)?\.num_workers$/)) return []; // a job that runs this config sets the workers
   return zeroWorkers(context, entry, editor, 'num_workers', 'This datamodule loads batches in the training process (num_workers: 0) while the GPU waits.');
+}
+
+/** A Hydra job's composed datamodule (`data.num_workers`, `datamodule.num_workers`) beside a Lightning trainer. */
+function datamoduleComposed(context: ConfigContext, { composition }: ComposedJob): ConfigRuleFinding[] {
+  if (!hasTrainer(composition)) return [];
+  return ['data.num_workers', 'data.init_args.num_workers', 'datamodule.num_workers'].flatMap((key) => {
+    const value = composition.values.get(key);
+    if (!setHere(context, value) || numberOf(scalarOf(value)) !== 0) return [];
+    const edit = setValueEdit(context, value, WORKERS);
+    return [
+      {
+        range: value.range,
+        message: 'This datamodule loads batches in the training process (num_workers: 0 in the config Hydra composes for the job) while the GPU waits.',
+        fixes: edit ? [{ title: `Set num_workers to ${WORKERS}`, preferred: false, edits: [edit] }] : [],
+        related: viaRelated(value),
+        effect: EFFECT,
+      },
+    ];
+  });
 }
 
 function zeroWorkers(context: ConfigContext, entry: ConfigEntry, editor: ConfigEditor, key: string, message: string): ConfigRuleFinding[] {

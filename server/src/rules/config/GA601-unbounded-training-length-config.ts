@@ -9,7 +9,10 @@ import { entryOf, numberOf, scalarAt, stringOf, type ConfigEntry, type ConfigMap
 import type { TrainingConfig } from '../../configs/kinds';
 import { unboundedTrainingLength } from '../GA601-unbounded-training-length';
 import type { Fix } from '../rule';
-import { launchRelated, setOnLaunchLine, trainingConfigs, type ConfigRule, type ConfigRuleFinding } from './rule';
+import type { Range } from 'vscode-languageserver-types';
+import { fileUri } from '../../jobs/graph';
+import { composedFindings, compositionsOf, hasTrainer, scalarOf, setHere, viaRelated, type ComposedJob } from './hydraComposed';
+import { launchRelated, setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const DEFAULT_EPOCHS = 1000;
 /** Minutes left to the trainer before the scheduler's limit, to save a checkpoint and exit. */
@@ -19,6 +22,8 @@ export const unboundedTrainingLengthConfig: ConfigRule = {
   meta: unboundedTrainingLength.meta,
   check(context) {
     const { configs, editor } = trainingConfigs(context);
+    // A file of a Hydra job: the budget is judged on the composed config (jobs/hydra.ts).
+    if (compositionsOf(context).length > 0) return composedFindings(context, (job) => composedBudget(context, job));
     if (!editor) return [];
     return configs.flatMap((config) => {
       const trainer = config.trainer;
@@ -49,6 +54,63 @@ export const unboundedTrainingLengthConfig: ConfigRule = {
     });
   },
 };
+
+const BOUNDS = ['max_epochs', 'max_steps', 'max_time', 'fast_dev_run'];
+
+/**
+ * The composed trainer of a Hydra job without any budget. Anchored on the defaults entry that selects the trainer
+ * group (the line to change the option on), else on the `trainer:` key of the file that writes the trainer; silent
+ * when the composition is incomplete or a bound is set to a value decided at run time.
+ */
+function composedBudget(context: ConfigContext, { composition, job }: ComposedJob): ConfigRuleFinding[] {
+  if (!hasTrainer(composition) || stringOf(scalarOf(composition.values.get('trainer.accelerator'))) === 'cpu') return [];
+  const bounds = BOUNDS.map((key) => composition.values.get(`trainer.${key}`)).filter((v) => v !== undefined);
+  const epochs = composition.values.get('trainer.max_epochs');
+  const steps = composition.values.get('trainer.max_steps');
+  for (const bound of bounds) {
+    const scalar = scalarOf(bound);
+    if (!scalar || scalar.dynamic) return []; // a map, list or interpolation: decided elsewhere
+    if (bound === epochs) {
+      if (numberOf(scalar) !== -1) return [];
+    } else if (bound === steps) {
+      const value = numberOf(scalar);
+      if (value === undefined ? scalar.value !== null : value > 0) return [];
+    } else if (scalar.value !== null && scalar.value !== false) return [];
+  }
+  if (!composition.complete && !epochs) return [];
+  // Where to report: the -1 itself, else the trainer group's defaults entry, else the trainer map's key.
+  const trainerFile = composition.files.find((file) => file.via && (file.package === 'trainer' || file.package.startsWith('trainer.')));
+  let range: Range;
+  let fixMap: ConfigMap | undefined;
+  const related: NonNullable<ConfigRuleFinding['related']> = [];
+  if (epochs) {
+    if (!setHere(context, epochs)) return [];
+    range = epochs.range;
+    related.push(...viaRelated(epochs));
+  } else if (trainerFile?.via) {
+    if (fileUri(trainerFile.via.path) !== context.uri || trainerFile.via.path === job.path) return [];
+    range = trainerFile.via.range;
+    related.push({ uri: fileUri(trainerFile.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `the trainer options come from ${trainerFile.via.text}; none of them bounds the run` });
+  } else {
+    const map = composition.maps.get('trainer');
+    if (!setHere(context, map) || !map.entry) return [];
+    range = context.lines.range(map.entry.keySpan.start, map.entry.keySpan.end);
+    fixMap = map.node?.type === 'map' ? map.node : undefined;
+  }
+  const fixes: Fix[] = [];
+  const hours = job.allocation?.hours;
+  if (hours !== undefined) {
+    const command = job.launches.find((launch) => launch.hydra === composition)?.launch.command;
+    if (command) related.push({ uri: job.uri, range: job.lines.range(command.start, command.end), message: `this job runs the config with a ${formatTimeLimit(hours)} --time limit` });
+    const maxTime = durationOf(Math.max(hours * 60 - MARGIN_MINUTES, Math.ceil(hours * 60 * 0.9)));
+    const edit = fixMap && !epochs && context.file.format === 'yaml' ? context.file.editor.addEntry(fixMap, 'max_time', `"${maxTime}"`, 'end') : null;
+    if (edit) fixes.push({ title: `Add max_time: "${maxTime}" (the job's --time limit less ${MARGIN_MINUTES} min)`, preferred: false, edits: [edit] });
+  }
+  const message = epochs
+    ? 'The trainer Hydra composes for this job has max_epochs: -1 and no max_steps or max_time: it trains until stopped by hand or by the scheduler. Set the intended budget (max_epochs, max_steps or max_time).'
+    : `The trainer Hydra composes for this job gets none of max_epochs, max_steps or max_time from its config files or the launch line, so Lightning trains for up to ${DEFAULT_EPOCHS} epochs. Set the intended budget (max_epochs, max_steps or max_time).`;
+  return [{ range, message, fixes, related }];
+}
 
 function positive(entry: ConfigEntry | undefined): boolean {
   if (!entry?.value) return false;

@@ -12,14 +12,17 @@
  */
 import type { RuleMeta } from '../../../../shared/src/ruleMeta';
 import { gpuAllocation, type GpuAllocation, type Launch } from '../../configs/slurm';
-import { fileUri, type JobLaunch } from '../../jobs/graph';
+import { fileUri, instantiatesLightning, type JobLaunch } from '../../jobs/graph';
 import type { Fix } from '../rule';
+import { configCpuEvidence } from './GA702-gpu-allocated-cpu-run';
 import { idleGpuCost } from './idleGpuCost';
 import { directiveText, setGpuCount } from './jobEdits';
 import { pytorchJobOf } from '../../configs/kubernetes';
 import type { TrainingConfig } from '../../configs/kinds';
 import type { ConfigEditor } from '../../configs/tree';
-import { jobScript, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
+import path from 'node:path';
+import { entryOf, numberOf, scalarAt } from '../../configs/tree';
+import { jobScript, otherFileEdits, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const meta: RuleMeta = {
   id: 'GA701',
@@ -49,14 +52,17 @@ export const idleGpusRequested: ConfigRule = {
     const job = jobScript(context);
     const allocation = job ? gpuAllocation(job) : undefined;
     if (!job || !allocation || allocation.perNode < 1) return [];
-    const launches = job.launches.filter((launch) => launch.cpuEvidence.length === 0); // CPU runs are GA702's
+    const linkedOf = (launch: Launch) => context.jobs.scheduled?.launches.find((l) => l.launch.command.start === launch.command.start);
+    // CPU runs (a flag on the launch line, or a config that forces the CPU) are GA702's
+    const launches = job.launches.filter((launch) => launch.cpuEvidence.length === 0 && configCpuEvidence(linkedOf(launch)).length === 0);
     if (launches.length === 0) return [];
     let main: { launch: Launch; perNode: number; linked: JobLaunch | undefined } | undefined;
     for (const launch of launches) {
       const linked = context.jobs.scheduled?.launches.find((l) => l.launch.command.start === launch.command.start);
       const perNode = processesPerNode(launch, allocation, linked);
       if (perNode === null) return []; // one launch may use every GPU, or its size is decided at run time
-      if (launch.launcher === 'python' && launch.defaulted && linked?.entry?.facts.multiGpuInProcess) return []; // the script spreads over the GPUs itself
+      // the script spreads over the GPUs itself (also a Lightning Trainer that Hydra instantiates from the composed config)
+      if (launch.launcher === 'python' && launch.defaulted && (linked?.entry?.facts.multiGpuInProcess || instantiatesLightning(linked?.hydra))) return [];
       if (!main || perNode >= main.perNode) main = { launch, perNode, linked };
     }
     if (!main || main.perNode >= allocation.perNode) return [];
@@ -106,6 +112,8 @@ function finding(context: ConfigContext, allocation: GpuAllocation, launch: Laun
     const program = launch.command.words.find((w) => /(^|\/)torchrun$/.test(w.text) || w.text === 'torch.distributed.run');
     if (program) fixes.push({ title: `Start ${allocation.perNode} processes (--nproc_per_node=${allocation.perNode})`, preferred: false, edits: [{ range: lines.range(program.end, program.end), newText: ` --nproc_per_node=${allocation.perNode}` }] });
   }
+  const configFix = processCountFix(allocation, launch, linked);
+  if (configFix) fixes.push(configFix);
   const reduce = setGpuCount(lines, allocation.directive, perNode);
   if (reduce) fixes.push({ title: `Request ${perNode} GPU${perNode === 1 ? '' : 's'} per node instead`, preferred: false, edits: [reduce] });
   const launchEnd = launch.entry ?? launch.countWord ?? launch.command.words[launch.command.words.length - 1]!;
@@ -120,6 +128,24 @@ function finding(context: ConfigContext, allocation: GpuAllocation, launch: Laun
     ],
     uncertain: plainPython && !entry,
   };
+}
+
+/**
+ * `accelerate launch` without --num_processes takes the count from its config: the fix raises `num_processes` there
+ * (GPUs per node × num_machines), a WorkspaceEdit on the config's URI.
+ */
+function processCountFix(allocation: GpuAllocation, launch: Launch, linked: JobLaunch | undefined): Fix | undefined {
+  const source = linked?.processSource;
+  if (launch.launcher !== 'accelerate' || launch.countWord || !source) return undefined;
+  const config = linked.configs.find((c) => c.path === source.path);
+  if (!config || config.file.format === 'shell' || config.byName) return undefined;
+  const accelerate = config.file.configs.find((c) => c.kinds.has('accelerate'));
+  const value = accelerate ? entryOf(accelerate.root, 'num_processes')?.value : undefined;
+  if (!accelerate || value?.type !== 'scalar') return undefined;
+  const machines = numberOf(scalarAt(accelerate.root, 'num_machines')) ?? 1;
+  const total = allocation.perNode * Math.max(1, machines);
+  const edit = config.file.editor.setScalar(value, typeof value.value === 'string' ? String(total) : total);
+  return { title: `Set num_processes: ${total} in ${path.basename(config.path)}`, preferred: false, edits: [], otherFiles: [otherFileEdits(config.path, config.file.lines, [edit])] };
 }
 
 function launchDescription(launch: Launch, perNode: number): string {

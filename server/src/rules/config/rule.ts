@@ -9,8 +9,9 @@ import type { TrainingConfig } from '../../configs/kinds';
 import type { ConfigEditor } from '../../configs/tree';
 import type { LineIndex } from '../../configs/positions';
 import type { JobScript } from '../../configs/slurm';
+import type { TextEdit } from 'vscode-languageserver-types';
 import { fileUri, worldSize, type JobUse, type JobView } from '../../jobs/graph';
-import type { RuleFinding } from '../rule';
+import type { OtherFileEdits, RuleFinding } from '../rule';
 
 export interface ConfigContext {
   uri: string;
@@ -78,4 +79,9 @@ export function setOnLaunchLine(context: ConfigContext, pattern: RegExp): boolea
       return key !== undefined && pattern.test(key);
     });
   });
+}
+
+/** Edits of another file of the job (the text they were computed on is `lines`): a cross-file quick fix. */
+export function otherFileEdits(filePath: string, lines: LineIndex, edits: TextEdit[]): OtherFileEdits {
+  return { uri: fileUri(filePath), edits, expected: edits.map((edit) => lines.text.slice(lines.offset(edit.range.start), lines.offset(edit.range.end))) };
 }
