@@ -20,11 +20,14 @@ const VOLUME_UNITS: ReadonlyArray<readonly [number, string]> = [
 ];
 
 /** Two significant figures below 100, whole numbers above: 0.042 → "0.042", 4.13 → "4.1", 433.2 → "433". */
+// toLocaleString with options builds a new formatter on every call; the estimate formats thousands of numbers per tree.
+const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
+
 export function formatNumber(value: number): string {
   if (value === 0) return '0';
   const magnitude = Math.abs(value);
   const rounded = magnitude >= 100 ? Math.round(value) : Number(value.toPrecision(2));
-  return rounded.toLocaleString('en-US', { maximumFractionDigits: 6 });
+  return NUMBER_FORMAT.format(rounded);
 }
 
 /** A quantity in the largest unit that keeps it ≥ 1: 433196 kWh → "433 MWh". */
