@@ -38,7 +38,9 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const MAX_POINTS = 6000;
 const CHART_HEIGHT = 260;
-const MIN_X_SPAN_S = 60;
+// The time axis spans at least this much, then grows with the data up to the chart window: a fresh panel shows its first
+// samples across the chart rather than as a dot at the right edge of an empty minute.
+const MIN_X_SPAN_S = 10;
 
 let history: ChartPoint[] = [];
 let series: SeriesInfo[] = [];
