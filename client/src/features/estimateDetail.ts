@@ -3,6 +3,7 @@
  * a read-only Markdown document rendered in the Markdown preview beside the script.
  */
 import * as vscode from 'vscode';
+import { showMarkdownBeside } from './markdownPreview';
 import { renderEstimateMarkdown } from '../../../shared/src/estimateReport';
 import { showEstimateArguments } from '../../../shared/src/protocol';
 
@@ -33,13 +34,7 @@ export class EstimateDetail implements vscode.TextDocumentContentProvider, vscod
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Estimate ${fileName}.md` });
     this.contents.set(uri.toString(), renderEstimateMarkdown(payload, fileName));
     this.changed.fire(uri);
-    const document = await vscode.workspace.openTextDocument(uri);
-    await vscode.languages.setTextDocumentLanguage(document, 'markdown');
-    try {
-      await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
-    } catch {
-      await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    }
+    await showMarkdownBeside(uri);
     return uri;
   }
 

@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { showMarkdownBeside } from './markdownPreview';
 import { isRunDir, listRuns, readRun, type RunRecord, type RunSummary } from '../../../shared/src/runs/index';
 import { compareMarkdown, distinctNames, runRow } from './runRows';
 import { allRunsDirectories } from './runTask';
@@ -151,13 +152,7 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.TextDo
     const uri = vscode.Uri.from({ scheme: COMPARE_SCHEME, path: `/Compare ${nameA} vs ${nameB}.md` });
     this.comparisons.set(uri.toString(), compareMarkdown(a.record!, b.record!));
     this.changedDocument.fire(uri);
-    const document = await vscode.workspace.openTextDocument(uri);
-    await vscode.languages.setTextDocumentLanguage(document, 'markdown');
-    try {
-      await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
-    } catch {
-      await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-    }
+    await showMarkdownBeside(uri);
     return uri;
   }
 

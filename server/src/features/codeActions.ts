@@ -21,11 +21,9 @@ export async function provideCodeActions(params: CodeActionParams, documents: Do
   const uri = params.textDocument.uri;
   const document = documents.get(uri);
   if (!document) return [];
-  const ours = params.context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && typeof d.code === 'string' && d.code !== FILE_NOTE_ID);
+  const ours = ruleDiagnosticsWanted(params);
   if (ours.length === 0) return [];
   const findings = await diagnostics.current(uri);
-  const wantsQuickFix = !params.context.only || params.context.only.some((kind) => kind.startsWith(CodeActionKind.QuickFix));
-  if (!wantsQuickFix) return [];
   const actions: CodeAction[] = [];
   for (const diagnostic of ours) {
     const ruleId = String(diagnostic.code);
@@ -43,24 +41,38 @@ export async function provideCodeActions(params: CodeActionParams, documents: Do
         edit: { changes },
       });
     }
-    // A comment is valid YAML, shell and JSONC, but not JSON (json.load would fail on it): no suppression there.
-    const comment = COMMENT_BY_LANGUAGE[document.document.languageId] ?? '#';
-    if (document.document.languageId !== 'json') {
-      actions.push({
-        title: `Suppress ${ruleId} on this line`,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [diagnostic],
-        edit: { changes: { [uri]: [suppressionEdit(document.document.getText(), diagnostic.range.start.line, ruleId, comment)] } },
-      });
-    }
-    const slug = ruleById(ruleId)?.meta.slug;
+    actions.push(...suppressOrDisableActions(diagnostic, uri, document.document.getText(), document.document.languageId));
+  }
+  return actions;
+}
+
+/** The request's diagnostics that are Green AI rule findings, or none when the client asked for other kinds of action. */
+export function ruleDiagnosticsWanted(params: CodeActionParams): Diagnostic[] {
+  const wantsQuickFix = !params.context.only || params.context.only.some((kind) => kind.startsWith(CodeActionKind.QuickFix));
+  if (!wantsQuickFix) return [];
+  return params.context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && typeof d.code === 'string' && d.code !== FILE_NOTE_ID);
+}
+
+/** "Suppress GAxxx on this line" (where the language has comments) and "Disable GAxxx in settings", for any finding. */
+export function suppressOrDisableActions(diagnostic: Diagnostic, uri: string, text: string, languageId: string): CodeAction[] {
+  const ruleId = String(diagnostic.code);
+  const actions: CodeAction[] = [];
+  // A comment is valid YAML, shell and JSONC, but not JSON (json.load would fail on it): no suppression there.
+  if (languageId !== 'json') {
     actions.push({
-      title: `Disable ${ruleId}${slug ? ` (${slug})` : ''} in settings`,
+      title: `Suppress ${ruleId} on this line`,
       kind: CodeActionKind.QuickFix,
       diagnostics: [diagnostic],
-      command: { title: `Disable ${ruleId}`, command: DISABLE_RULE_COMMAND, arguments: [ruleId] },
+      edit: { changes: { [uri]: [suppressionEdit(text, diagnostic.range.start.line, ruleId, COMMENT_BY_LANGUAGE[languageId] ?? '#')] } },
     });
   }
+  const slug = ruleById(ruleId)?.meta.slug;
+  actions.push({
+    title: `Disable ${ruleId}${slug ? ` (${slug})` : ''} in settings`,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [diagnostic],
+    command: { title: `Disable ${ruleId}`, command: DISABLE_RULE_COMMAND, arguments: [ruleId] },
+  });
   return actions;
 }
 

@@ -20,15 +20,14 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Parser } from 'web-tree-sitter';
-import { DIAGNOSTIC_SOURCE, DISABLE_RULE_COMMAND, STATUS_NOTIFICATION, type StatusParams } from '../../../shared/src/protocol';
+import { STATUS_NOTIFICATION, type StatusParams } from '../../../shared/src/protocol';
 import { FILE_NOTE_ID, type Finding } from '../analysis/engine';
-import { suppressionEdit } from '../features/codeActions';
+import { ruleDiagnosticsWanted, suppressOrDisableActions } from '../features/codeActions';
 import { codeLensesFor } from '../features/codeLens';
 import { dataHoverFor } from '../features/dataHover';
 import { toDiagnostic } from '../features/diagnostics';
 import type { ScriptEstimate } from '../estimates/estimate';
 import { hoverFor } from '../features/hover';
-import { ruleById } from '../rules';
 import type { WorkspaceSettings } from '../workspace';
 import { analyzeNotebook, type CellFinding } from './analyzeNotebook';
 import { buildProgram, toCell, toProgram, type ProgramCell } from './program';
@@ -144,9 +143,8 @@ export class NotebookFeature {
     const notebook = this.notebooks.findNotebookDocumentForCell(cellUri);
     const cellDocument = this.notebooks.cellTextDocuments.get(cellUri);
     if (!notebook || !cellDocument) return [];
-    const ours = params.context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && typeof d.code === 'string' && d.code !== FILE_NOTE_ID);
-    const wantsQuickFix = !params.context.only || params.context.only.some((kind) => kind.startsWith(CodeActionKind.QuickFix));
-    if (ours.length === 0 || !wantsQuickFix) return [];
+    const ours = ruleDiagnosticsWanted(params);
+    if (ours.length === 0) return [];
     const result = await this.current(notebook);
     const findings = result?.byCell.get(cellUri) ?? [];
     const actions: CodeAction[] = [];
@@ -160,19 +158,7 @@ export class NotebookFeature {
         for (const { cell, edit } of fix.edits) (changes[result!.cellUris[cell]!] ??= []).push(edit);
         actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred, edit: { changes } });
       }
-      actions.push({
-        title: `Suppress ${ruleId} on this line`,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [diagnostic],
-        edit: { changes: { [cellUri]: [suppressionEdit(cellDocument.getText(), diagnostic.range.start.line, ruleId)] } },
-      });
-      const slug = ruleById(ruleId)?.meta.slug;
-      actions.push({
-        title: `Disable ${ruleId}${slug ? ` (${slug})` : ''} in settings`,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [diagnostic],
-        command: { title: `Disable ${ruleId}`, command: DISABLE_RULE_COMMAND, arguments: [ruleId] },
-      });
+      actions.push(...suppressOrDisableActions(diagnostic, cellUri, cellDocument.getText(), 'python'));
     }
     return actions;
   }
