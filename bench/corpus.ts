@@ -22,6 +22,51 @@ export interface GeneratedScript {
   lines: number;
   /** A comment line near the middle of the file, for typing into. */
   editLine: number;
+  /** The file's name and LSP language id; a Python training script when absent. */
+  fileName?: string;
+  languageId?: string;
+}
+
+/**
+ * A Lightning/Hydra-style training config of exactly `targetLines` lines: a trainer block the config rules read (GPU,
+ * 32-bit precision, no max_epochs, a data loader without workers), then model and data groups repeated with renamed
+ * keys, as large generated sweep configs are. A comment line near the middle is typed into.
+ */
+export function trainingConfigYaml(targetLines: number): GeneratedScript {
+  const lines = [
+    '# Generated benchmark config: a Lightning trainer with model and data groups.',
+    'trainer:',
+    '  accelerator: gpu',
+    '  devices: 4',
+    '  precision: 32',
+    '  log_every_n_steps: 50',
+    'data:',
+    '  batch_size: 64',
+    '  num_workers: 0',
+    '  pin_memory: false',
+  ];
+  let editLine = -1;
+  for (let group = 0; lines.length < targetLines; group++) {
+    if (editLine < 0 && lines.length >= targetLines / 2) {
+      editLine = lines.length;
+      lines.push('# tuning notes: ');
+    }
+    lines.push(
+      `model_${group}:`,
+      `  _target_: models.Backbone${group}`,
+      `  hidden_size: ${256 + (group % 8) * 64}`,
+      '  layers:',
+      ...Array.from({ length: 4 }, (_, layer) => `    - { name: block_${layer}, dropout: 0.1, heads: ${4 + layer} }`),
+      '  optimizer:',
+      `    lr: ${(0.001 * (1 + (group % 5))).toFixed(4)}`,
+      '    weight_decay: 0.01',
+      `  tags: [sweep, group-${group}]`,
+    );
+  }
+  lines.length = targetLines;
+  if (editLine < 0) editLine = Math.floor(targetLines / 2);
+  lines[editLine] = '# tuning notes: ';
+  return { text: `${lines.join('\n')}\n`, lines: targetLines, editLine, fileName: 'trainer.yaml', languageId: 'yaml' };
 }
 
 /** Deterministic PRNG (mulberry32), so every run benchmarks the same corpus. */

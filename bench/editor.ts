@@ -45,7 +45,7 @@ export async function measureEditor(spec: ServerSpec, script: GeneratedScript, p
   const folder = mkdtempSync(path.join(scratch, `green-ai-bench-${spec.name}-`));
   let client: LspClient | undefined;
   try {
-    const file = path.join(folder, 'train.py');
+    const file = path.join(folder, script.fileName ?? 'train.py');
     writeFileSync(file, script.text);
     for (const [name, content] of Object.entries(plan.workspaceFiles ?? {})) writeFileSync(path.join(folder, name), content);
     const uri = pathToFileURL(file).href;
@@ -54,7 +54,7 @@ export async function measureEditor(spec: ServerSpec, script: GeneratedScript, p
     await client.initialize(folder, 30_000);
 
     let version = 1;
-    const openSent = await client.open(uri, script.text, version);
+    const openSent = await client.open(uri, script.text, version, script.languageId);
     const opened = await client.publishFor(uri, version, openSent, 120_000);
 
     const lineText = script.text.split('\n')[script.editLine] ?? '';

@@ -91,9 +91,9 @@ export class LspClient {
   }
 
   /** Sends didOpen; resolves with the send time. */
-  async open(uri: string, text: string, version: number): Promise<number> {
+  async open(uri: string, text: string, version: number, languageId = 'python'): Promise<number> {
     const sent = performance.now();
-    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version, text } });
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version, text } });
     return sent;
   }
 

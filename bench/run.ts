@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { trainingScript, writeTrainingTree, type GeneratedScript } from './corpus';
+import { trainingConfigYaml, trainingScript, writeTrainingTree, type GeneratedScript } from './corpus';
 import { measureEditor, type EditorPlan, type EditorResult } from './editor';
 import { measureGreenAiCli, measureRuffWasm, REPO_ROOT, type GreenAiCliResult, type RuffResult } from './cliThroughput';
 import { measureEstimateCost, measureLensRefresh } from './estimates';
@@ -219,6 +219,31 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    // A config is held to the Python budget: the same server, the same edit, a 10,000-line YAML beside the 10,000-line script.
+    const yaml = trainingConfigYaml(10_000);
+    const yamlOutcome = await attempt(() => measureEditor(GREEN_AI, yaml, editorPlan('green-ai', yaml.lines), scratch));
+    const python10k = editorResults.get('10000')?.ours;
+    const y = editorCells(yamlOutcome, 0);
+    const py = python10k ? editorCells(python10k, 0) : null;
+    tables.push(
+      new Table(`Configs (${count(yaml.lines)}-line Lightning YAML)`, ['green-ai YAML', `green-ai Python (${count(10_000)} lines)`])
+        .row('didOpen → diagnostics', y.open, py?.open ?? '—')
+        .row('edit → diagnostics p50 / p95', y.edit, py?.edit ?? '—')
+        .row('edits measured', y.n, py?.n ?? '—')
+        .row('diagnostics published', y.diagnostics, py?.diagnostics ?? '—')
+        .row('peak RSS (VmHWM)', y.rss, py?.rss ?? '—')
+        .render(),
+    );
+    if (!yamlOutcome.ok) notes.push(`green-ai on the ${count(yaml.lines)}-line YAML: ${yamlOutcome.reason}`);
+    verdicts.push(
+      yamlOutcome.ok && python10k?.ok
+        ? {
+            met: percentile(yamlOutcome.value.editMs, 95) <= percentile(python10k.value.editMs, 95),
+            text: `10,000-line YAML edit → diagnostics p95 within the 10,000-line Python file's: ${ms(percentile(yamlOutcome.value.editMs, 95))} vs ${ms(percentile(python10k.value.editMs, 95))}`,
+          }
+        : { met: null, text: '10,000-line YAML edit → diagnostics p95 within the Python budget: not measured' },
+    );
 
     const cost = await attempt(() => measureEstimateCost());
     const refresh = await attempt(() => measureLensRefresh(GREEN_AI, scratch));
