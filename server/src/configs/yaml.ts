@@ -6,6 +6,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, Scalar, type Node as YamlNode } from 'yaml';
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { LineIndex } from './positions';
+import { reparseEditedEntry, type PreviousParse } from './yamlIncremental';
 import type { ConfigEditor, ConfigEntry, ConfigMap, ConfigNode, ConfigScalar, Placement, PlainValue, Span } from './tree';
 
 export interface ParseProblem {
@@ -24,7 +25,43 @@ export interface ParsedData {
   problem: ParseProblem | null;
 }
 
+/*
+ * The last few parses, most recent first: an editor re-analyses the file it is editing on every keystroke, and the job
+ * graph reads the same configs again for each file of a job. An identical text reuses its parse (the trees are never
+ * mutated); an edit inside one top-level entry re-parses only that entry (yamlIncremental.ts).
+ */
+const RECENT_PARSES = 4;
+const recent: PreviousParse[] = [];
+
 export function parseYaml(text: string): ParsedData {
+  let parsed = recent.find((previous) => previous.text === text)?.parsed;
+  if (!parsed) {
+    for (const previous of recent) {
+      if (Math.abs(previous.text.length - text.length) > INCREMENTAL_LENGTH_CHANGE) continue;
+      parsed = reparseEditedEntry(previous, text, convertRootEntry) ?? undefined;
+      if (parsed) break;
+    }
+  }
+  parsed ??= parseYamlFully(text);
+  const at = recent.findIndex((previous) => previous.text === text);
+  if (at >= 0) recent.splice(at, 1);
+  recent.unshift({ text, parsed });
+  if (recent.length > RECENT_PARSES) recent.pop();
+  return parsed;
+}
+
+/** Edits longer than this (a paste, a reformat) are parsed in full. */
+const INCREMENTAL_LENGTH_CHANGE = 4096;
+
+/** The single top-level entry of a re-parsed block, offsets relative to that block. */
+function convertRootEntry(entryText: string): ConfigEntry | null {
+  const documents = parseAllDocuments(entryText, { prettyErrors: false, uniqueKeys: false, keepSourceTokens: false });
+  if (documents.length !== 1 || documents[0]!.errors.length > 0) return null;
+  const root = convert(documents[0]!.contents as YamlNode | null, entryText);
+  return root?.type === 'map' && !root.flow && root.entries.length === 1 ? root.entries[0]! : null;
+}
+
+export function parseYamlFully(text: string): ParsedData {
   const documents: DataDocument[] = [];
   let problem: ParseProblem | null = null;
   for (const document of parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, keepSourceTokens: false })) {
