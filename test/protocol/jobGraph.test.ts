@@ -16,6 +16,23 @@ import { LspSession } from './lspSession';
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'jobs', 'torchrun-deepspeed');
 const codes = (diagnostics: Diagnostic[]) => diagnostics.map((d) => `${d.range.start.line + 1}:${String(d.code)}`).sort();
 
+/** Runs `body` against a fresh server on a temporary copy of the job folder test/fixtures/jobs/<name>. */
+async function withJob(
+  name: string,
+  body: (session: LspSession, uri: (file: string) => string, text: (file: string) => string, dir: string) => Promise<void>,
+): Promise<void> {
+  const job = mkdtempSync(path.join(os.tmpdir(), `green-ai-jobs-${name}-`));
+  cpSync(path.join(FIXTURE, '..', name), job, { recursive: true });
+  const session = new LspSession({ settings: () => ({}), workspaceFolder: job });
+  await session.initialize();
+  try {
+    await body(session, (file) => pathToFileURL(path.join(job, file)).href, (file) => readFileSync(path.join(job, file), 'utf8'), job);
+  } finally {
+    await session.dispose();
+    rmSync(job, { recursive: true, force: true });
+  }
+}
+
 describe('job graph over stdio', function () {
   let dir: string;
   let session: LspSession;
@@ -63,13 +80,7 @@ describe('job graph over stdio', function () {
   });
 
   it('SLURM → accelerate launch → Accelerate YAML → DeepSpeed JSON: editing num_processes in the Accelerate config updates GA701 on the batch script', async () => {
-    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-accelerate-'));
-    cpSync(path.join(FIXTURE, '..', 'accelerate-deepspeed'), job, { recursive: true });
-    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
-    await other.initialize();
-    try {
-      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
-      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+    await withJob('accelerate-deepspeed', async (other, uri, text) => {
       const slurm = uri('finetune.sbatch');
       const accelerate = uri('configs/accelerate.yaml');
       const ds = uri('configs/zero2_offload.json');
@@ -84,20 +95,11 @@ describe('job graph over stdio', function () {
       const published = other.publishedCount(slurm);
       await other.change(accelerate, 2, [{ text: text('configs/accelerate.yaml').replace('num_processes: 2', 'num_processes: 8') }]);
       assert.deepEqual(codes(await other.diagnosticsAfter(slurm, published, () => true)), [], 'all 8 GPUs used: GA701 goes');
-    } finally {
-      await other.dispose();
-      rmSync(job, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a cross-file quick fix: GA701 on the batch script offers num_processes in the (closed) Accelerate config; applying it clears GA701', async () => {
-    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-fix-'));
-    cpSync(path.join(FIXTURE, '..', 'accelerate-deepspeed'), job, { recursive: true });
-    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
-    await other.initialize();
-    try {
-      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
-      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+    await withJob('accelerate-deepspeed', async (other, uri, text, job) => {
       const slurm = uri('finetune.sbatch');
       const accelerate = uri('configs/accelerate.yaml');
       await other.open(slurm, text('finetune.sbatch'), 1, 'slurm');
@@ -130,10 +132,7 @@ describe('job graph over stdio', function () {
       writeFileSync(path.join(job, 'configs', 'accelerate.yaml'), text('configs/accelerate.yaml').replace('num_processes: 4', 'num_processes:  4'));
       const offered = (await other.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: slurm }, range: stale[0]!.range, context: { diagnostics: stale, only: ['quickfix'] } })) as CodeAction[];
       assert.ok(!offered.some((a) => a.title.startsWith('Set num_processes')), 'not offered on a config whose text moved');
-    } finally {
-      await other.dispose();
-      rmSync(job, { recursive: true, force: true });
-    }
+    });
   });
 
   it('the entry script’s estimate lens takes its GPUs from the batch script, labelled as such', async () => {
@@ -151,13 +150,7 @@ describe('job graph over stdio', function () {
   });
 
   it('Hydra defaults: GA101 on the selected trainer option; selecting another option in config.yaml clears it', async () => {
-    const job = mkdtempSync(path.join(os.tmpdir(), 'green-ai-jobs-hydra-'));
-    cpSync(path.join(FIXTURE, '..', 'hydra-defaults'), job, { recursive: true });
-    const other = new LspSession({ settings: () => ({}), workspaceFolder: job });
-    await other.initialize();
-    try {
-      const uri = (name: string) => pathToFileURL(path.join(job, name)).href;
-      const text = (name: string) => readFileSync(path.join(job, name), 'utf8');
+    await withJob('hydra-defaults', async (other, uri, text) => {
       const gpu = uri('conf/trainer/gpu.yaml');
       const config = uri('conf/config.yaml');
       await other.open(gpu, text('conf/trainer/gpu.yaml'), 1, 'yaml');
@@ -171,10 +164,7 @@ describe('job graph over stdio', function () {
       await other.change(config, 2, [{ text: text('conf/config.yaml').replace('trainer: gpu', 'trainer: short') }]);
       assert.deepEqual(codes(await other.diagnosticsAfter(gpu, published, (p) => p.diagnostics.length === 0)), [], 'gpu.yaml is no longer part of the run');
       assert.deepEqual(codes(await other.diagnosticsFor(config, (p) => p.version === 2)), [], 'short.yaml bounds the run (max_epochs: 10)');
-    } finally {
-      await other.dispose();
-      rmSync(job, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a config changed on disk (file event) updates the open batch script; the script has the job lens', async () => {

@@ -4,37 +4,17 @@
  * first quick fix, still parses, and loses that finding.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultSettings } from '../../shared/src/settings';
 import { analyzeConfig } from '../../server/src/analysis/configEngine';
 import { FILE_NOTE_ID } from '../../server/src/analysis/engine';
 import { configFormatOf, readConfigFile } from '../../server/src/configs/configFile';
+// The same `# expect:` / `.expect` reading as `npm run eval:rules`, so the fixtures test and the evaluation agree.
+import { expectedFindings } from '../../scripts/configEvaluation';
 import { applyEdits } from './analyze';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'configs');
-const MARKER = /#\s*expect:\s*((?:GA\d{3}\s*)+)$/;
-
-/** `LINE RULE` pairs (1-based) from `# expect:` markers, or from the JSON sidecar `.expect` file. */
-function expectedFindings(file: string, text: string): string[] {
-  const expected: string[] = [];
-  if (file.endsWith('.json')) {
-    const sidecar = `${file}.expect`;
-    if (!existsSync(sidecar)) return [];
-    for (const line of readFileSync(sidecar, 'utf8').split('\n')) {
-      const content = line.replace(/#.*$/, '').trim();
-      if (!content) continue;
-      const [lineNumber, ...ids] = content.split(/\s+/);
-      for (const id of ids) expected.push(`${lineNumber} ${id}`);
-    }
-  } else {
-    text.split(/\r?\n/).forEach((line, index) => {
-      const match = MARKER.exec(line);
-      if (match) for (const id of match[1]!.trim().split(/\s+/)) expected.push(`${index + 1} ${id}`);
-    });
-  }
-  return expected.sort();
-}
 
 function analyse(file: string, text: string) {
   const format = configFormatOf(undefined, file);
