@@ -34,7 +34,8 @@ const RECENT_PARSES = 4;
 const recent: PreviousParse[] = [];
 
 export function parseYaml(text: string): ParsedData {
-  let parsed = recent.find((previous) => previous.text === text)?.parsed;
+  const at = recent.findIndex((previous) => previous.text === text);
+  let parsed = at >= 0 ? recent.splice(at, 1)[0]!.parsed : undefined;
   if (!parsed) {
     for (const previous of recent) {
       if (Math.abs(previous.text.length - text.length) > INCREMENTAL_LENGTH_CHANGE) continue;
@@ -43,8 +44,6 @@ export function parseYaml(text: string): ParsedData {
     }
   }
   parsed ??= parseYamlFully(text);
-  const at = recent.findIndex((previous) => previous.text === text);
-  if (at >= 0) recent.splice(at, 1);
   recent.unshift({ text, parsed });
   if (recent.length > RECENT_PARSES) recent.pop();
   return parsed;
