@@ -201,3 +201,28 @@ export async function contextMenuAction(page: Page, target: Locator, title: stri
   }
   throw new Error(`could not focus the context menu item "${title}"`);
 }
+
+/**
+ * Clicks `target` until `expected` shows: a click that lands while a tree re-renders (its file watcher refreshing it)
+ * hits a row element that is replaced between mouse-down and mouse-up and does nothing, as for a person clicking
+ * during the refresh. Each retry is logged so a product that ignores clicks shows up as retries in the output.
+ */
+export async function clickUntilVisible(page: Page, target: Locator, expected: Locator, what: string, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await target.click();
+    try {
+      await expected.waitFor({ state: "visible", timeout: 7_000 });
+      return;
+    } catch (error) {
+      const notes = await visibleNotifications(page);
+      console.log(`      [e2e] click ${attempt}/${attempts} did not ${what} within 7 s; notifications: ${notes.length ? notes.join(" | ") : "none"}`);
+      if (attempt === attempts) throw error;
+    }
+  }
+}
+
+/** The texts of the notification toasts on screen (an error the extension showed, for instance). */
+export async function visibleNotifications(page: Page): Promise<string[]> {
+  const toasts = await page.locator(".notification-toast .notification-list-item-message").allInnerTexts().catch(() => []);
+  return toasts.map((text) => text.replace(/\s+/g, " ").trim()).filter(Boolean);
+}
