@@ -11,8 +11,9 @@ import {
   formatEnergy,
   formatMass,
   loadTables,
-  peakFor,
+  throughputBasis,
   resolveGpu,
+  shortName,
   type Assumption,
   type Estimate,
   type Precision,
@@ -82,16 +83,29 @@ export function savingOf(script: ScriptEstimate | null, effect: CostEffect | und
 
 function computeSaving(script: Extract<ScriptEstimate, { status: 'estimate' }>, effect: CostEffect): FindingSaving | null {
   let after: ReturnType<typeof estimateWith>;
+  let label = effect.label;
   if (effect.kind === 'precision') {
-    if (script.input.precision === effect.to) return null;
-    after = estimateWith({ ...script.input, precision: effect.to }, script.tables, script.slowdowns, []);
+    const target = nativeTarget(script.input, script.tables, effect.to);
+    if (script.input.precision === target.precision) return null;
+    if (target.note) label = `${label} ${target.note}`;
+    after = estimateWith({ ...script.input, precision: target.precision }, script.tables, script.slowdowns, []);
   } else {
     if (!script.slowdowns.some((row) => row.id === effect.factor)) return null;
     after = estimateWith(script.input, script.tables, script.slowdowns.filter((row) => row.id !== effect.factor), []);
   }
   if (!after.ok) return null;
   const savings = compareRuns(script.estimate, after.estimate);
-  return { text: `${effect.label}: ${formatSaving(savings)}`, savings };
+  return { text: `${label}: ${formatSaving(savings)}`, savings };
+}
+
+/**
+ * The precision a fix to `to` really runs at on the run's hardware: bf16 autocast on a GPU without bf16 tensor cores
+ * (V100, T4) is what people switch to fp16 autocast for, so the saving is that of fp16.
+ */
+function nativeTarget(input: RunInput, tables: Tables, to: Precision): { precision: Precision; note?: string } {
+  const gpu = resolveGpu(input.hardware.gpu, tables);
+  if (!gpu.ok || to !== 'bf16' || gpu.value.gpu.peakTflops.bf16 !== undefined || gpu.value.gpu.peakTflops.fp16 === undefined) return { precision: to };
+  return { precision: 'fp16', note: `(as fp16 with a GradScaler: ${shortName(gpu.value.gpu)} has no bf16 tensor cores)` };
 }
 
 /** `≈ −58% energy on this run (−24 kWh, −9 kg CO2e)`; `+` where the change costs more. */
@@ -218,7 +232,7 @@ function slowedTables(tables: Tables, overrides: unknown): ReturnType<typeof app
 function mfuRowFor(input: RunInput, tables: Tables): { precision: Precision; row: Tables['mfu']['rows'][number] } | null {
   const gpu = resolveGpu(input.hardware.gpu, tables);
   if (!gpu.ok) return null;
-  const peak = peakFor(gpu.value.gpu, input.precision ?? 'fp32');
+  const peak = throughputBasis(gpu.value.gpu, input.precision ?? 'fp32', input.mfu)?.peak;
   if (!peak) return null;
   const row =
     tables.mfu.rows.find((r) => r.precision === peak.precision && r.generation === gpu.value.gpu.generation) ??

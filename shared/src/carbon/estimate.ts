@@ -72,6 +72,24 @@ interface Peak {
   tflops: number;
 }
 
+/**
+ * What a compute-sized run's device time is computed from: the peak at its precision (with the MFU table), except an
+ * FP32 run on hardware with half-precision tensor cores, which is the mixed-precision run's time times the measured
+ * speed-up of mixed precision (model-defaults.json `mixedPrecisionSpeedup`) — unless the run gives its own MFU, which
+ * is then a fraction of the FP32 peak.
+ */
+export function throughputBasis(gpu: GpuRow, precision: Precision, givenMfu?: number): { peak: Peak; viaMixedPrecision: boolean } | undefined {
+  if (precision === 'fp32' && givenMfu === undefined && (gpu.class === 'datacenter' || gpu.class === 'workstation')) {
+    for (const half of ['bf16', 'fp16'] as const) {
+      const tflops = gpu.peakTflops[half];
+      const fp32 = gpu.peakTflops.fp32;
+      if (tflops !== undefined && (fp32 === undefined || tflops > fp32)) return { peak: { precision: half, tflops }, viaMixedPrecision: true };
+    }
+  }
+  const peak = peakFor(gpu, precision);
+  return peak ? { peak, viaMixedPrecision: false } : undefined;
+}
+
 /** The peak dense TFLOP/s a run at `precision` can use on `gpu`, falling back as PRECISION_FALLBACK says. */
 export function peakFor(gpu: GpuRow, precision: Precision): Peak | undefined {
   for (const candidate of PRECISION_FALLBACK[precision]) {
@@ -175,7 +193,8 @@ export function estimateRun(input: unknown, options: EstimateOptions = {}): Resu
   } else if (run.compute) {
     const flops = computeFlops(run.compute, tables, assume, defaults);
     if (!flops.ok) return flops;
-    const peak = peakFor(gpu, precision);
+    const basis = throughputBasis(gpu, precision, run.mfu);
+    const peak = basis?.peak;
     if (!peak) {
       problems.push({
         code: 'missing-data',
@@ -183,13 +202,16 @@ export function estimateRun(input: unknown, options: EstimateOptions = {}): Resu
         message: `${gpu.id} has no peak throughput for ${precision} or a fallback in shared/data/gpus.json (known: ${Object.keys(gpu.peakTflops).join(', ')}): give another precision, a duration, or peakTflops with overrides.gpus`,
       });
     } else {
-      if (peak.precision !== precision) {
+      if (peak.precision !== precision && !basis.viaMixedPrecision) {
         warnings.push(`${gpu.name} has no native ${precision} throughput; using its ${peak.precision} peak`);
       }
       assume(`Peak dense throughput (${peak.precision}, ${gpu.name})`, peak.tflops, 'TFLOP/s per device', { source: gpu.source, year: gpu.year, note: gpu.note });
       const mfu = mfuFor(run.mfu, peak.precision, gpu, tables, assume);
+      // FP32 on tensor-core hardware: the published figure is the whole-run speed-up of mixed precision over FP32,
+      // not an FP32 MFU (the FP32 peak is 8-16x below the tensor-core peak, but a run is not 8-16x slower).
+      const slower = basis.viaMixedPrecision ? useDefault('mixedPrecisionSpeedup', `FP32 time over ${peak.precision} mixed-precision time`) : exact(1);
       const flopsValue = flops.value;
-      deviceHours = (scenario) => flopsValue / (peak.tflops * 1e12 * at(mfu, scenario, 'down')) / 3600;
+      deviceHours = (scenario) => (flopsValue / (peak.tflops * 1e12 * at(mfu, scenario, 'down')) / 3600) * at(slower, scenario, 'up');
     }
   }
 

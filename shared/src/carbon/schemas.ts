@@ -162,6 +162,7 @@ export const DEFAULT_KEYS = [
   'flopsPerParameterPerToken',
   'trainingFlopsPerForwardMac',
   'gridIntensityRelativeUncertainty',
+  'mixedPrecisionSpeedup',
 ] as const;
 export type DefaultKey = (typeof DEFAULT_KEYS)[number];
 

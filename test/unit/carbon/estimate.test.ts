@@ -168,14 +168,42 @@ describe('carbon model', () => {
       close(e.hours.wall.value, expectedDeviceHours / 8, 1e-9);
     });
 
-    it('bf16 instead of fp32 lowers time and energy through the peak FLOP/s', () => {
+    it('bf16 instead of tf32 lowers time and energy through the peak FLOP/s', () => {
       const run = { ...base, duration: undefined, compute: { parameters: 1.3e9, tokens: 2.6e10 } };
-      const fp32 = estimate({ ...run, precision: 'fp32' });
       const tf32 = estimate({ ...run, precision: 'tf32' });
       const bf16 = estimate({ ...run, precision: 'bf16' });
-      assert.ok(bf16.hours.device.value < tf32.hours.device.value && tf32.hours.device.value < fp32.hours.device.value);
-      close(fp32.hours.device.value / bf16.hours.device.value, 312 / 19.5, 1e-9);
-      assert.ok(bf16.energyKWh.value < fp32.energyKWh.value);
+      close(tf32.hours.device.value / bf16.hours.device.value, 312 / 156, 1e-9);
+      assert.ok(bf16.energyKWh.value < tf32.energyKWh.value);
+    });
+
+    it('an FP32 run on tensor-core GPUs takes the mixed-precision time × the published AMP speed-up, not the FP32 peak', () => {
+      const run = { ...base, duration: undefined, compute: { parameters: 1.3e9, tokens: 2.6e10 } };
+      const fp32 = estimate({ ...run, precision: 'fp32' });
+      const bf16 = estimate({ ...run, precision: 'bf16' });
+      // model-defaults.json mixedPrecisionSpeedup: 2 (1.5–5.5), from the PyTorch AMP recipe and blog.
+      close(fp32.hours.device.value / bf16.hours.device.value, 2, 1e-9);
+      close(fp32.hours.device.low / bf16.hours.device.low, 1.5, 1e-9);
+      close(fp32.hours.device.high / bf16.hours.device.high, 5.5, 1e-9);
+      const speedup = fp32.assumptions.find((a) => a.name === 'FP32 time over bf16 mixed-precision time');
+      assert.equal(speedup?.value, 2);
+      assert.match(speedup?.source.url ?? '', /pytorch\.org\/tutorials\/recipes\/recipes\/amp_recipe/);
+      assert.ok(!fp32.warnings.some((w) => /no native/.test(w)), fp32.warnings.join('; '));
+      // V100 has fp16 but no bf16 tensor cores: the FP32 run is the fp16 run × the speed-up.
+      const v100 = { ...run, hardware: { gpu: 'v100-sxm2-32gb', count: 8 } };
+      close(estimate({ ...v100, precision: 'fp32' }).hours.device.value / estimate({ ...v100, precision: 'fp16' }).hours.device.value, 2, 1e-9);
+      // The speed-up is a default like any other: a user override replaces it.
+      const overridden = estimateRun({ ...run, precision: 'fp32' }, { overrides: { defaults: { mixedPrecisionSpeedup: 3 } } });
+      assert.ok(overridden.ok);
+      close(overridden.value.hours.device.value / bf16.hours.device.value, 3, 1e-9);
+    });
+
+    it('an FP32 run with its own MFU, or on hardware without half-precision tensor cores, uses the FP32 peak', () => {
+      const run = { ...base, duration: undefined, compute: { parameters: 1e9, tokens: 1e10 } };
+      const given = estimate({ ...run, precision: 'fp32', mfu: 0.5 });
+      close(given.hours.device.value, (6 * 1e9 * 1e10) / (19.5e12 * 0.5) / 3600, 1e-9);
+      const apple = estimate({ ...run, precision: 'fp32', hardware: { gpu: 'apple-m2-max', count: 1 } });
+      assert.ok(apple.assumptions.some((a) => a.name.startsWith('Peak dense throughput (fp32')), apple.assumptions.map((a) => a.name).join('; '));
+      assert.ok(!apple.assumptions.some((a) => a.name.includes('mixed-precision time')));
     });
 
     it('fp8 on H100 is faster than bf16, and uses its own MFU row', () => {
@@ -371,7 +399,8 @@ describe('carbon model', () => {
       const savings = compareRuns(before, after);
       close(savings.energyKWh.value, before.energyKWh.value - after.energyKWh.value, 1e-12);
       assert.ok(savings.co2eKg.low <= savings.co2eKg.value && savings.co2eKg.value <= savings.co2eKg.high);
-      assert.ok(savings.fraction.energy > 0.5 && savings.fraction.energy < 1);
+      // FP32 → bf16 at the AMP speed-up of 2: half the device time, so half the energy, CO2e and water.
+      close(savings.fraction.energy, 0.5, 1e-9);
       assert.match(formatSavings(savings), /^saves ≈ .* CO2e \(−\d+%\)$/);
       const worse = compareRuns(after, before);
       assert.ok(worse.co2eKg.value < 0);
