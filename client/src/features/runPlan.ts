@@ -144,3 +144,85 @@ export async function interpreterFromPythonApi(api: unknown, resource: unknown):
   }
   return undefined;
 }
+
+/** What `${…}` variables in a `green-ai` task definition stand for when it runs (VS Code's predefined variables). */
+export interface TaskVariableContext {
+  workspaceFolder?: string | undefined;
+  /** The active editor's file, when there is one. */
+  file?: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  /** `${config:section.key}`: the setting's value. */
+  config(key: string): unknown;
+  userHome: string;
+  pathSeparator: string;
+}
+
+/**
+ * Resolves VS Code's predefined variables (`${file}`, `${workspaceFolder}`, `${env:NAME}`, `${config:key}`…) in the
+ * definition's script, args, label, interpreter and env values — VS Code passes a custom task's definition
+ * unresolved, and `${file}` is how people run "the current script" from tasks.json. A variable that cannot be
+ * resolved here (`${input:…}`, `${command:…}`, `${file}` with no editor open) is an error naming the key, never
+ * left in the command line.
+ */
+export function resolveTaskVariables(definition: RunTaskDefinition, context: TaskVariableContext): { ok: true; value: RunTaskDefinition } | { ok: false; message: string } {
+  const problems: string[] = [];
+  const resolve = (text: string, key: string): string =>
+    text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
+      const value = variableValue(name, context);
+      if (value.ok) return value.value;
+      problems.push(`${key}: ${whole} ${value.reason}`);
+      return whole;
+    });
+  const value: RunTaskDefinition = { ...definition, script: resolve(definition.script, 'script') };
+  if (definition.args) value.args = definition.args.map((arg, index) => resolve(arg, `args.${index}`));
+  if (definition.label !== undefined) value.label = resolve(definition.label, 'label');
+  if (definition.interpreter !== undefined) value.interpreter = resolve(definition.interpreter, 'interpreter');
+  if (definition.env) value.env = Object.fromEntries(Object.entries(definition.env).map(([name, text]) => [name, resolve(text, `env.${name}`)]));
+  if (problems.length > 0) return { ok: false, message: `cannot resolve ${problems.join('; ')}` };
+  return { ok: true, value };
+}
+
+function variableValue(name: string, context: TaskVariableContext): { ok: true; value: string } | { ok: false; reason: string } {
+  const needFile = (pick: (file: string) => string) =>
+    context.file ? { ok: true as const, value: pick(context.file) } : { ok: false as const, reason: 'needs an open editor (no file is active)' };
+  const needFolder = (pick: (folder: string) => string) =>
+    context.workspaceFolder ? { ok: true as const, value: pick(context.workspaceFolder) } : { ok: false as const, reason: 'needs an open workspace folder' };
+  if (name.startsWith('env:')) return { ok: true, value: context.env[name.slice(4)] ?? '' };
+  if (name.startsWith('config:')) {
+    const setting = context.config(name.slice(7));
+    if (typeof setting === 'string' || typeof setting === 'number' || typeof setting === 'boolean') return { ok: true, value: String(setting) };
+    return { ok: false, reason: setting === undefined ? 'is not a setting' : 'is not a string, number or boolean setting' };
+  }
+  switch (name) {
+    case 'workspaceFolder':
+    case 'cwd':
+      return needFolder((folder) => folder);
+    case 'workspaceFolderBasename':
+      return needFolder((folder) => path.basename(folder));
+    case 'file':
+      return needFile((file) => file);
+    case 'fileBasename':
+      return needFile((file) => path.basename(file));
+    case 'fileBasenameNoExtension':
+      return needFile((file) => path.basename(file, path.extname(file)));
+    case 'fileExtname':
+      return needFile((file) => path.extname(file));
+    case 'fileDirname':
+      return needFile((file) => path.dirname(file));
+    case 'fileDirnameBasename':
+      return needFile((file) => path.basename(path.dirname(file)));
+    case 'relativeFile':
+      return needFile((file) => (context.workspaceFolder ? path.relative(context.workspaceFolder, file) : file));
+    case 'relativeFileDirname':
+      return needFile((file) => path.dirname(context.workspaceFolder ? path.relative(context.workspaceFolder, file) : file));
+    case 'fileWorkspaceFolder':
+      return needFile(() => context.workspaceFolder ?? '');
+    case 'userHome':
+      return { ok: true, value: context.userHome };
+    case 'pathSeparator':
+    case '/':
+      return { ok: true, value: context.pathSeparator };
+    default:
+      return { ok: false, reason: name.includes(':') ? 'is not supported in green-ai tasks (only predefined variables, env: and config:)' : 'is not a known variable' };
+  }
+}

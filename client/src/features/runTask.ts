@@ -4,6 +4,7 @@
  * `<node> dist/cli.js run --label … --out <runs dir> -- <python> <script> <args…>` (an argument array, never a shell
  * string) in the integrated terminal. Runs execute workspace code, so they are refused in untrusted workspaces.
  */
+import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { SETTINGS, SETTINGS_SECTION } from '../../../shared/src/settings';
@@ -14,6 +15,7 @@ import {
   parseRunTaskDefinition,
   resolveInterpreter,
   resolveRunsDirectory,
+  resolveTaskVariables,
   RUN_TASK_TYPE,
   runCommandLine,
   type RunTaskDefinition,
@@ -146,7 +148,21 @@ export class RunTasks implements vscode.TaskProvider, vscode.Disposable {
       return undefined;
     }
     const folder = typeof task.scope === 'object' ? task.scope : undefined;
-    return this.buildTask(parsed.value, folder, task);
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const resolved = resolveTaskVariables(parsed.value, {
+      workspaceFolder: folder?.uri.fsPath,
+      file: active?.scheme === 'file' ? active.fsPath : undefined,
+      env: process.env,
+      config: (key) => vscode.workspace.getConfiguration(undefined, folder?.uri).get<unknown>(key),
+      userHome: os.homedir(),
+      pathSeparator: path.sep,
+    });
+    if (!resolved.ok) {
+      this.output.error(`Task "${task.name}": ${resolved.message}`);
+      void vscode.window.showErrorMessage(`Green AI: task "${task.name}": ${resolved.message}`);
+      return undefined;
+    }
+    return this.buildTask(resolved.value, folder, task);
   }
 
   /** The `greenAI.runWithProfiling` command: runs the given (or active) Python file as a profiled task. */

@@ -8,10 +8,60 @@ import {
   parseRunTaskDefinition,
   resolveInterpreter,
   resolveRunsDirectory,
+  resolveTaskVariables,
   runCommandLine,
+  type TaskVariableContext,
 } from '../../../client/src/features/runPlan';
 
 describe('client: profiled run plan', () => {
+  describe('variables in a tasks.json green-ai task', () => {
+    const context: TaskVariableContext = {
+      workspaceFolder: '/home/me/proj',
+      file: '/home/me/proj/scripts/train.py',
+      env: { DATA: '/data/imagenet' },
+      config: (key) => ({ 'greenAI.location': 'FR', 'python.verbose': true, 'greenAI.hardware': { gpu: 'A100' } } as Record<string, unknown>)[key],
+      userHome: '/home/me',
+      pathSeparator: '/',
+    };
+
+    it('resolves ${file}, ${workspaceFolder}, ${env:…}, ${config:…} and the file-name variables in every string field', () => {
+      const result = resolveTaskVariables(
+        {
+          type: 'green-ai',
+          script: '${file}',
+          args: ['--data', '${env:DATA}', '--out', '${workspaceFolder}/out/${fileBasenameNoExtension}', '--where=${config:greenAI.location}', '${relativeFile}'],
+          label: '${fileBasename}-${workspaceFolderBasename}',
+          interpreter: '${userHome}/.venv/bin/python',
+          env: { PYTHONPATH: '${fileDirname}${pathSeparator}lib', VERBOSE: '${config:python.verbose}' },
+        },
+        context,
+      );
+      assert.ok(result.ok, result.ok ? '' : result.message);
+      assert.deepEqual(result.value, {
+        type: 'green-ai',
+        script: '/home/me/proj/scripts/train.py',
+        args: ['--data', '/data/imagenet', '--out', '/home/me/proj/out/train', '--where=FR', 'scripts/train.py'],
+        label: 'train.py-proj',
+        interpreter: '/home/me/.venv/bin/python',
+        env: { PYTHONPATH: '/home/me/proj/scripts/lib', VERBOSE: 'true' },
+      });
+    });
+
+    it('leaves text without variables alone, and a missing environment variable is empty (as VS Code does)', () => {
+      const result = resolveTaskVariables({ type: 'green-ai', script: 'train.py', args: ['--lr', '3e-4', '${env:NOPE}'] }, context);
+      assert.deepEqual(result, { ok: true, value: { type: 'green-ai', script: 'train.py', args: ['--lr', '3e-4', ''] } });
+    });
+
+    it('refuses, naming the key, what it cannot resolve instead of running a command line with ${…} in it', () => {
+      const noEditor = resolveTaskVariables({ type: 'green-ai', script: '${file}', args: ['${input:epochs}', '${config:greenAI.hardware}', '${nope}'] }, { ...context, file: undefined });
+      assert.equal(noEditor.ok, false);
+      assert.equal(
+        noEditor.ok ? '' : noEditor.message,
+        'cannot resolve script: ${file} needs an open editor (no file is active); args.0: ${input:epochs} is not supported in green-ai tasks (only predefined variables, env: and config:); args.1: ${config:greenAI.hardware} is not a string, number or boolean setting; args.2: ${nope} is not a known variable',
+      );
+    });
+  });
+
   describe('interpreter resolution order', () => {
     it('task definition, then the Python extension, then greenAI.pythonPath, then python3', () => {
       const all = { task: '/opt/py/bin/python', pythonExtension: ['/venv/bin/python'], setting: '/usr/bin/python3.11' };
