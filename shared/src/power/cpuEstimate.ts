@@ -88,7 +88,8 @@ class EstimateSource implements PowerSource {
     this.cpuInfo = options.cpuInfo ?? (() => os.cpus());
     this.previous = this.cpuInfo();
     this.cpuModel = cpuPowerModel(this.previous[0]?.model.trim() || 'unknown', Math.max(1, this.previous.length), estimates);
-    this.ramGB = (options.totalMemoryBytes ?? os.totalmem()) / 1e9;
+    // GB as the run record, its reports and CodeCarbon's ram_total_size count them (2^30 bytes), so that one machine shows one size.
+    this.ramGB = (options.totalMemoryBytes ?? os.totalmem()) / 1024 ** 3;
     this.ramW = this.ramGB * estimates.ramWattsPerGB.value;
     this.cpuEnergy = new IntervalIntegrator(periodMs, monotonicMs);
     this.ramEnergy = new IntervalIntegrator(periodMs, monotonicMs);
@@ -120,7 +121,8 @@ class EstimateSource implements PowerSource {
             kind: 'cpu',
             name: 'CPU (estimated)',
             method: 'estimated',
-            source: `estimated from load${load === null ? '' : ` ${Math.round(load * 100)}%`} × ${this.cpuModel.basis}`,
+            // The load itself is utilizationPercent: a run's record keeps one source per component, so it names the method only.
+            source: `estimated from load × ${this.cpuModel.basis}`,
             watts,
             energyJ: this.cpuEnergy.energyJ,
             utilizationPercent: load === null ? null : Math.round(load * 1000) / 10,

@@ -46,7 +46,7 @@ describe('power/sampler', () => {
       powercapRoot: work.dir,
       drmRoot: null,
       env: { ...process.env, FAKE_NVSMI_LOG: path.join(work.dir, 'log') },
-      totalMemoryBytes: 64e9,
+      totalMemoryBytes: 64 * 1024 ** 3,
     });
     const samples: PowerSample[] = [];
     sampler.onSample((sample) => samples.push(sample));
@@ -84,6 +84,9 @@ describe('power/sampler', () => {
     const cpu = sample.components.find((component) => component.kind === 'cpu');
     assert.equal(cpu?.method, 'estimated');
     assert.equal(cpu?.watts, 0.5 * 2 * 3.75);
+    assert.equal(cpu?.utilizationPercent, 50);
+    // The source names the method; the load of one sample is utilizationPercent (a run's report keeps one source per component).
+    assert.equal(cpu?.source, 'estimated from load × 2 threads × 3.75 W (CPU "Mystery CPU 9000" not in cpus.json)');
     assert.ok(cpu?.warnings?.some((warning) => warning.includes('sudo chmod a+r')));
     assert.ok(sampler.describeSources().some((line) => line.startsWith('skipped: nvidia-smi')));
     assert.equal(sample.components.some((component) => component.kind === 'gpu'), false);
