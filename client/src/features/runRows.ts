@@ -138,6 +138,11 @@ export function distinctNames(a: Pick<RunRecord, 'label' | 'id'>, b: Pick<RunRec
   return labelA === labelB ? [a.id, b.id] : [labelA, labelB];
 }
 
+function embodiedCell(record: RunRecord): string {
+  if (!record.embodied) return 'not computed';
+  return record.embodied.co2eKg === null ? 'none in the tables' : formatMass(record.embodied.co2eKg);
+}
+
 /** Two runs side by side as a Markdown table, with the change from the first to the second. */
 export function compareMarkdown(a: RunRecord, b: RunRecord): string {
   const [nameA, nameB] = distinctNames(a, b);
@@ -152,6 +157,7 @@ export function compareMarkdown(a: RunRecord, b: RunRecord): string {
     ['energy (IT)', formatEnergy(a.energy.energyKWh), formatEnergy(b.energy.energyKWh), change(a.energy.energyKWh, b.energy.energyKWh)],
     ['energy with PUE', formatEnergy(a.facilityEnergyKWh), formatEnergy(b.facilityEnergyKWh), change(a.facilityEnergyKWh, b.facilityEnergyKWh)],
     ['CO2e', formatMass(a.co2eKg), formatMass(b.co2eKg), change(a.co2eKg, b.co2eKg)],
+    ['embodied CO2e (GPUs)', embodiedCell(a), embodiedCell(b), typeof a.embodied?.co2eKg === 'number' && typeof b.embodied?.co2eKg === 'number' ? change(a.embodied.co2eKg, b.embodied.co2eKg) : ''],
     ['average power', a.energy.averageW === null ? '—' : `${formatNumber(a.energy.averageW)} W`, b.energy.averageW === null ? '—' : `${formatNumber(b.energy.averageW)} W`, ''],
     ['readings', measurementKind(a), measurementKind(b), ''],
     ['grid intensity', `${formatNumber(a.intensity.gCO2ePerKWh)} g/kWh (${escape(a.location.label)})`, `${formatNumber(b.intensity.gCO2ePerKWh)} g/kWh (${escape(b.location.label)})`, ''],

@@ -357,6 +357,7 @@ function summaryOf(record: RunRecord, runDir: string): string {
     `green-ai run: ${record.status} (${exit}) after ${record.durationS.toFixed(1)} s — ${formatEnergy(record.energy.energyKWh)} IT energy, ${formatMass(record.co2eKg)} CO2e (${record.location.label}, ${Math.round(record.intensity.gCO2ePerKWh)} g/kWh, PUE ${record.pue.value})`,
     `green-ai run: ${parts.join(' · ') || 'no component measured'}`,
   ];
+  if (record.embodied?.co2eKg != null) lines.push(`green-ai run: embodied ${formatMass(record.embodied.co2eKg)} CO2e beside it (${record.embodied.basis})`);
   if (record.baseline) lines.push(`green-ai run: idle ${record.baseline.idleW.toFixed(1)} W; above idle ${formatEnergy(record.baseline.aboveIdleEnergyJ / 3.6e6)}`);
   if (record.estimate) lines.push(`green-ai run: estimate ${formatEnergy(record.estimate.energyKWh)} (${record.estimate.source})${record.estimate.differencePercent !== null ? `, measured ${record.estimate.differencePercent >= 0 ? '+' : ''}${record.estimate.differencePercent.toFixed(0)}%` : ''}`);
   lines.push(`green-ai run: recorded in ${runDir}`);

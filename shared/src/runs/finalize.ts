@@ -7,7 +7,7 @@
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { loadTables, resolveGpu, resolveLocation, type Tables } from '../carbon';
+import { estimateRun, loadTables, resolveGpu, resolveLocation, shortName, type Tables } from '../carbon';
 import { defaultRow } from '../carbon/tables';
 // Gaps between samples longer than GAP_PERIODS periods do not count as covered: the sampler's own rule.
 import { GAP_PERIODS } from '../power/integrate';
@@ -259,6 +259,7 @@ export function computeRunRecord(
     finalizedAt: (options.now ?? new Date()).toISOString(),
     finalizedBy: options.finalizedBy ?? 'finalize',
   };
+  record.embodied = embodiedOf(header.hardware.gpus, durationS, tables);
   if (header.label !== undefined) record.label = header.label;
   if (header.gitCommit !== undefined) record.gitCommit = header.gitCommit;
   if (end?.signal !== undefined) record.signal = end.signal;
@@ -272,6 +273,47 @@ export function computeRunRecord(
   const checked = RunRecordSchema.safeParse(record);
   if (!checked.success) return { ok: false, problem: describeZodError(RUN_FILES.record, checked.error) };
   return { ok: true, record: checked.data };
+}
+
+/**
+ * The accelerators' embodied carbon for the run's wall time, from the carbon model itself (an embodied-only run of each
+ * GPU model: no CPU, no RAM, zero grid intensity) so that measured runs and estimates amortise hardware the same way.
+ * Whole devices for the whole run, as a job holds its GPUs even when it shares them.
+ */
+function embodiedOf(gpus: RunHeader['hardware']['gpus'], durationS: number, tables: Tables): NonNullable<RunRecord['embodied']> {
+  if (gpus.length === 0) return { co2eKg: null, reason: 'no accelerator: the tables give embodied carbon per accelerator (and its server share), not for a CPU-only machine' };
+  const counts = new Map<string, { name: string; count: number }>();
+  for (const gpu of gpus) {
+    const resolved = resolveGpu(gpu.name, tables);
+    if (!resolved.ok) return { co2eKg: null, reason: `${gpu.name} is not in the GPU table (shared/data/gpus.json); add it with greenAI.carbon.overrides to count its embodied carbon` };
+    const entry = counts.get(resolved.value.gpu.id) ?? { name: shortName(resolved.value.gpu), count: 0 };
+    entry.count++;
+    counts.set(resolved.value.gpu.id, entry);
+  }
+  let co2eKg = 0;
+  const warnings = new Set<string>();
+  const sources = new Map<string, { what: string; source: RunSource }>();
+  for (const [id, { count }] of counts) {
+    const result = estimateRun(
+      { hardware: { gpu: id, count, cpu: { sockets: 0 }, ramGB: 0 }, duration: { wallHours: durationS / 3600 }, location: { gCO2ePerKWh: 0 }, pue: 1, includeEmbodied: true },
+      { tables },
+    );
+    if (!result.ok) return { co2eKg: null, reason: result.problems.map((p) => p.message).join('; ') };
+    co2eKg += result.value.co2eKg.embodied.value;
+    for (const warning of result.value.warnings) warnings.add(warning);
+    for (const assumption of result.value.assumptions) {
+      if (!/^(Embodied carbon|Accelerators per server|Hardware lifespan|Share of lifespan)/.test(assumption.name)) continue;
+      const what = `${assumption.name} (${assumption.value}${assumption.unit ? ` ${assumption.unit}` : ''})`;
+      sources.set(what, { what, source: sourceOf(assumption.source, assumption.year) });
+    }
+  }
+  const devices = [...counts.values()].map(({ name, count }) => `${count}× ${name}`).join(' + ');
+  return {
+    co2eKg,
+    basis: `${devices} for ${(durationS / 3600).toPrecision(3)} h: manufacturing footprint (device + server share) × device-hours / (lifespan × share of lifespan in use)`,
+    warnings: [...warnings],
+    sources: [...sources.values()],
+  };
 }
 
 function sourceOf(source: { title: string; url?: string | undefined }, year: number | null): RunSource {

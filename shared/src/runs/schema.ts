@@ -210,6 +210,23 @@ export const RunRecordSchema = z.strictObject({
     ewifLPerKWh: nonNegative,
     sources: z.array(RunSourceSchema),
   }),
+  /**
+   * The accelerators' embodied carbon (manufacturing, amortised over their lifespan) for the run's wall time, by the
+   * carbon model's formula and tables; not part of `co2eKg`, which stays the operational figure CodeCarbon reports.
+   * Absent in records written before it existed; `co2eKg: null` with the reason where it cannot be computed.
+   */
+  embodied: z
+    .union([
+      z.strictObject({
+        co2eKg: nonNegative,
+        basis: z.string(),
+        warnings: z.array(z.string()),
+        /** Each table value used (`Hardware lifespan (6 years)`) with its source. */
+        sources: z.array(z.strictObject({ what: z.string(), source: RunSourceSchema })),
+      }),
+      z.strictObject({ co2eKg: z.null(), reason: z.string() }),
+    ])
+    .optional(),
   estimate: z
     .strictObject({
       energyKWh: nonNegative,

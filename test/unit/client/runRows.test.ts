@@ -114,6 +114,10 @@ describe('client: how runs read in the editor', () => {
     assert.match(markdown, /^# Green AI: fp32 vs bf16/);
     assert.match(markdown, /\| energy \(IT\) \| 3 kWh \| 1\.5 kWh \| −50% \|/);
     assert.match(markdown, /\| duration \| 2 min 03 s \| 1 min 02 s \| −50% \|/);
+    // Embodied CO2e: the figure, "none in the tables" (CPU-only), or "not computed" for a record older than the field.
+    const withEmbodied = (co2eKg: number) => ({ co2eKg, basis: '1× A100 SXM4 for 1 h: …', warnings: [], sources: [] });
+    assert.match(compareMarkdown(record({ embodied: withEmbodied(0.01) }), record({ embodied: withEmbodied(0.005) })), /\| embodied CO2e \(GPUs\) \| 10 g \| 5 g \| −50% \|/);
+    assert.match(compareMarkdown(record({ embodied: { co2eKg: null, reason: 'no accelerator' } }), a), /\| embodied CO2e \(GPUs\) \| none in the tables \| not computed \|  \|/);
   });
 
   it('tells two runs with the same label apart by their ids', () => {

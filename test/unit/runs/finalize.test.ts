@@ -55,6 +55,32 @@ describe('runs: computeRunRecord', () => {
     close(record.water.liters, (875 / 3.6e6) * record.water.wueLPerKWh + record.facilityEnergyKWh * record.water.ewifLPerKWh, 'water');
   });
 
+  it("adds the accelerators' embodied CO2e for the wall time by the carbon model's tables, beside the operational figure", () => {
+    const tables = loadTables();
+    assert.ok(tables.ok);
+    const value = (key: string) => tables.value.defaults.rows.find((row) => row.key === key)!.value;
+    const a100 = tables.value.gpus.rows.find((row) => row.id === 'a100-sxm4-80gb')!;
+    const gpu = (index: number) => ({ id: `gpu:${index}`, name: 'NVIDIA A100-SXM4-80GB', uuid: `GPU-${index}`, powerLimitW: 400 });
+    const twoA100 = header({ hardware: { gpus: [gpu(0), gpu(1)], cpuModel: 'AMD EPYC 7763', cpuCount: 128, ramTotalGB: 512 } });
+    const record = compute(twoA100, standardSamples(), END);
+    const embodied = record.embodied;
+    assert.ok(embodied && embodied.co2eKg !== null, JSON.stringify(embodied));
+    // (device 150 kg + server 2,500 kg / 8) × 2 devices × 2.5 s / (6 years × 8,760 h × 0.85 in use).
+    const perDevice = a100.embodiedKgCO2e!.value + value('serverEmbodiedKgCO2e') / value('gpusPerServer');
+    close(embodied.co2eKg, (perDevice * 2 * (2.5 / 3600)) / (value('embodiedLifespanYears') * 8760 * value('embodiedFleetUtilisation')), 'embodied');
+    assert.match(embodied.basis, /^2× A100 SXM4 for 0\.000694 h: /);
+    assert.ok(embodied.sources.some((s) => s.what === 'Hardware lifespan (6 years)' && s.source.year === 2023), JSON.stringify(embodied.sources));
+    // Operational CO2e is unchanged by it (the figure CodeCarbon-compatible outputs carry).
+    close(record.co2eKg, (record.facilityEnergyKWh * record.intensity.gCO2ePerKWh) / 1000, 'operational');
+    assert.ok(RunRecordSchema.safeParse(record).success);
+
+    const cpuOnly = compute(header({ hardware: { gpus: [], cpuModel: 'x', cpuCount: 8, ramTotalGB: 16 } }), standardSamples(), END);
+    assert.deepEqual(cpuOnly.embodied, { co2eKg: null, reason: 'no accelerator: the tables give embodied carbon per accelerator (and its server share), not for a CPU-only machine' });
+    const unknown = compute(header({ hardware: { gpus: [{ ...gpu(0), name: 'Mystery Accelerator 9' }], cpuModel: 'x', cpuCount: 8, ramTotalGB: 16 } }), standardSamples(), END);
+    assert.equal(unknown.embodied?.co2eKg, null);
+    assert.match(unknown.embodied && unknown.embodied.co2eKg === null ? unknown.embodied.reason : '', /^Mystery Accelerator 9 is not in the GPU table/);
+  });
+
   it('uses PUE 1 without a data-centre GPU, the provider PUE in a cloud region, and --pue when given', () => {
     const noGpu = compute(header({ hardware: { gpus: [], cpuModel: 'x', cpuCount: 8, ramTotalGB: 16 } }), standardSamples(), END);
     assert.equal(noGpu.pue.value, 1);

@@ -54,6 +54,25 @@ describe('runs: reports', () => {
     assert.doesNotMatch(formatHtml(input([modelled]), {}), /IT energy \(measured\)/);
   });
 
+  it('reports embodied CO2e beside the operational figure, its sources, and says when a run has none', () => {
+    assert.ok(a.embodied && a.embodied.co2eKg !== null && a.embodied.co2eKg > 0);
+    const legacy: RunRecord = { ...b };
+    delete legacy.embodied;
+    const cpuOnly = record({ id: '20260102T050000Z-c', label: 'c', hardware: { gpus: [], cpuModel: 'x', cpuCount: 8, ramTotalGB: 16 } });
+    const md = formatMarkdown(input([a, legacy, cpuOnly]));
+    assert.match(md, /\| CO2e \(embodied: hardware manufacturing, amortised; 1 of 3 runs\) \| [\d.]+ (m|µ)?g \|/);
+    assert.match(md, /- Embodied CO2e \(not in the figure above\): [\d.]+ (m|µ)?g \(1× H100 SXM for /);
+    assert.match(md, /- Embodied CO2e \(not in the figure above\): not computed \(recorded before green-ai reported it\)/);
+    assert.match(md, /- Embodied CO2e \(not in the figure above\): not included: no accelerator/);
+    assert.match(md, /\| embodied: Hardware lifespan \(6 years\) \| \[Luccioni/);
+    // The proxy footprint for an H100 is a warning of the figure, not a silent default.
+    assert.ok(a.embodied.warnings.some((w) => /H100.*A100 figure as a proxy/.test(w)), a.embodied.warnings.join('; '));
+    const html = formatHtml(input([a, legacy, cpuOnly]), {});
+    assert.match(html, /<th>CO2e \(embodied: hardware manufacturing, amortised; 1 of 3 runs\)<\/th>/);
+    // CodeCarbon's emissions column stays the operational figure.
+    assert.equal(Number(formatCsv([a]).trimEnd().split('\n')[1]!.split(',')[4]), a.co2eKg);
+  });
+
   it('Markdown has totals, a row per run, per-component method and coverage, problems and dated sources', () => {
     const md = formatMarkdown(input([a, b]));
     assert.match(md, /^# Energy and carbon footprint report/);

@@ -21,6 +21,9 @@ export interface Totals {
   energyKWh: number;
   facilityEnergyKWh: number;
   co2eKg: number;
+  /** Embodied CO2e of the runs that have a figure, and how many do. */
+  embodiedKg: number;
+  embodiedRuns: number;
   waterL: number;
   byStatus: Record<string, number>;
 }
@@ -34,6 +37,8 @@ export function totalsOf(runs: readonly RunRecord[]): Totals {
     energyKWh: sum(runs.map((r) => r.energy.energyKWh)),
     facilityEnergyKWh: sum(runs.map((r) => r.facilityEnergyKWh)),
     co2eKg: sum(runs.map((r) => r.co2eKg)),
+    embodiedKg: sum(runs.map((r) => r.embodied?.co2eKg ?? 0)),
+    embodiedRuns: runs.filter((r) => typeof r.embodied?.co2eKg === 'number').length,
     waterL: sum(runs.map((r) => r.water.liters)),
     byStatus,
   };
@@ -75,6 +80,7 @@ export function sourcesOf(runs: readonly RunRecord[]): SourceUse[] {
     const [wue, ewif] = run.water.sources;
     if (wue) add(`WUE, on-site water (${formatNumber(run.water.wueLPerKWh)} L/kWh)`, wue);
     if (ewif) add(`EWIF, off-site water (${formatNumber(run.water.ewifLPerKWh)} L/kWh)`, ewif);
+    if (run.embodied && run.embodied.co2eKg !== null) for (const { what, source } of run.embodied.sources) add(`embodied: ${what}`, source);
   }
   return [...seen.values()];
 }
@@ -85,7 +91,8 @@ export const METHOD_NOTES: readonly string[] = [
   'Energy is integrated from the sampler: counter differences for energy counters, the trapezoid rule over power readings otherwise. Coverage is the share of the run covered by samples no more than three sampling periods apart; gaps are not filled in.',
   'On a GPU that other processes used during the run, the job is attributed the GPU energy times its share of the GPU memory used by compute processes at each sample (process-tree attribution). Otherwise the whole device\'s energy is counted ("whole device").',
   'The idle baseline is measured for a few seconds before launch; above-idle energy is each component\'s energy minus its idle power over the run.',
-  'Facility energy = IT energy × PUE. CO2e = facility energy × the location-based grid intensity (operational emissions only; embodied emissions of the hardware are not included in measured runs).',
+  'Facility energy = IT energy × PUE. CO2e = facility energy × the location-based grid intensity (operational emissions, as CodeCarbon reports them).',
+  "Embodied CO2e, reported beside it, is the accelerators' manufacturing footprint (device plus its share of the server) amortised over the hardware's lifespan for the run's wall time, by the same tables and formula as Green AI's estimates (SCI's M term); a CPU-only machine has none in the tables.",
   'Water = IT energy × WUE (on-site cooling) + facility energy × EWIF (off-site, electricity generation).',
   'Runs marked "incomplete" were finalised from the samples on disk after the recorder stopped (runner killed, machine stopped): they cover the job up to the last sample.',
 ];
@@ -130,4 +137,11 @@ export function estimateText(run: RunRecord): string {
   if (!run.estimate) return '—';
   const diff = run.estimate.differencePercent;
   return `${kWh(run.estimate.energyKWh)}${diff !== null ? ` (measured ${diff >= 0 ? '+' : ''}${Math.round(diff)}%)` : ''}`;
+}
+
+/** `0.021 g (2× A100 SXM4 for 1.00 h: …)` or `not included: <reason>`; `not computed` for records older than the field. */
+export function embodiedText(run: RunRecord): string {
+  if (!run.embodied) return 'not computed (recorded before green-ai reported it)';
+  if (run.embodied.co2eKg === null) return `not included: ${run.embodied.reason}`;
+  return `${kg(run.embodied.co2eKg)} (${[run.embodied.basis, ...run.embodied.warnings].join('; ')})`;
 }

@@ -5,7 +5,7 @@
  */
 import type { RunRecord } from '../schema';
 import { commandLine } from './markdown';
-import { METHOD_NOTES, componentEnergyKWh, duration, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
+import { METHOD_NOTES, componentEnergyKWh, duration, embodiedText, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -67,6 +67,9 @@ export function formatHtml(input: ReportInput, options: HtmlOptions = {}): strin
     [`IT energy (${energyBasis(runs)})`, kWh(totals.energyKWh)],
     ['Facility energy (IT × PUE)', kWh(totals.facilityEnergyKWh)],
     ['CO2e (operational, location-based)', kg(totals.co2eKg)],
+    ...(totals.embodiedRuns > 0
+      ? [[`CO2e (embodied: hardware manufacturing, amortised${totals.embodiedRuns < runs.length ? `; ${totals.embodiedRuns} of ${runs.length} runs` : ''})`, kg(totals.embodiedKg)] as const]
+      : []),
     ['Water (on-site + off-site)', liters(totals.waterL)],
     ['Run time', duration(totals.durationS)],
   ] as const) {
@@ -93,6 +96,7 @@ export function formatHtml(input: ReportInput, options: HtmlOptions = {}): strin
     parts.push(`<li>Sampling every ${run.intervalMs} ms, ${run.energy.samples} samples, coverage ${h(percent(run.energy.coverage))}</li>`);
     if (run.baseline) parts.push(`<li>Idle baseline ${h(watts(run.baseline.idleW))} over ${h(duration(run.baseline.durationS))}; energy above idle ${h(kWh(run.baseline.aboveIdleEnergyJ / 3_600_000))}</li>`);
     parts.push(`<li>CO2e ${h(kg(run.co2eKg))} = ${h(kWh(run.energy.energyKWh))} × PUE ${run.pue.value} × ${run.intensity.gCO2ePerKWh} gCO2e/kWh (${h(run.location.label)}); water ${h(liters(run.water.liters))}</li>`);
+    parts.push(`<li>Embodied CO2e (not in the figure above): ${h(embodiedText(run))}</li>`);
     if (run.estimate) parts.push(`<li>Pre-run estimate ${h(estimateText(run))} from ${h(run.estimate.source)}</li>`);
     parts.push('</ul>');
     if (run.components.length > 0) {

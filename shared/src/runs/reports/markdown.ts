@@ -3,7 +3,7 @@
  * assumptions and data sources with years — what a team attaches to an ESG or model-governance review.
  */
 import type { RunRecord } from '../schema';
-import { METHOD_NOTES, componentEnergyKWh, duration, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
+import { METHOD_NOTES, componentEnergyKWh, duration, embodiedText, energyBasis, estimateText, exitOf, gpuModelsOf, kWh, kg, liters, percent, sourcesOf, totalsOf, watts, type ReportInput } from './common';
 
 /** Escapes text for a Markdown table cell or line. */
 function md(text: string): string {
@@ -36,6 +36,9 @@ export function formatMarkdown(input: ReportInput): string {
   out.push(`| IT energy (${energyBasis(runs)}) | ${kWh(totals.energyKWh)} |`);
   out.push(`| Facility energy (IT × PUE) | ${kWh(totals.facilityEnergyKWh)} |`);
   out.push(`| CO2e (operational, location-based) | ${kg(totals.co2eKg)} |`);
+  if (totals.embodiedRuns > 0) {
+    out.push(`| CO2e (embodied: hardware manufacturing, amortised${totals.embodiedRuns < runs.length ? `; ${totals.embodiedRuns} of ${runs.length} runs` : ''}) | ${kg(totals.embodiedKg)} |`);
+  }
   out.push(`| Water (on-site + off-site) | ${liters(totals.waterL)} |`);
   out.push(`| Run time | ${duration(totals.durationS)} |`, '');
 
@@ -63,6 +66,7 @@ export function formatMarkdown(input: ReportInput): string {
       out.push(`- Idle baseline: ${watts(run.baseline.idleW)} over ${duration(run.baseline.durationS)}; energy above idle ${kWh(run.baseline.aboveIdleEnergyJ / 3_600_000)} of ${kWh(run.energy.energyKWh)}`);
     }
     out.push(`- CO2e ${kg(run.co2eKg)} = ${kWh(run.energy.energyKWh)} × PUE ${run.pue.value} × ${run.intensity.gCO2ePerKWh} gCO2e/kWh (${md(run.location.label)}); water ${liters(run.water.liters)}`);
+    out.push(`- Embodied CO2e (not in the figure above): ${md(embodiedText(run))}`);
     if (run.estimate) out.push(`- Pre-run estimate: ${estimateText(run)} from ${md(run.estimate.source)}`);
     out.push('');
     if (run.components.length > 0) {
