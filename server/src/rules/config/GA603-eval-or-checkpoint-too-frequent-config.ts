@@ -3,9 +3,12 @@
  * (`eval_steps`/`save_steps` under 1% of `max_steps`, or under 50 steps; a fraction under 0.01), a save cadence
  * without `save_total_limit`, and a Lightning trainer validating every few batches (`val_check_interval` under 50
  * batches or under 0.1 of an epoch). Evaluation passes and checkpoint writes are overhead the GPU spends not training.
+ * In a Hydra job the trainer's `val_check_interval` is judged as the run gets it (hydraComposed.ts) and reported where
+ * it is set: a selected group file, or the launch line.
  */
 import { entryOf, literal, numberOf, scalarAt, stringOf, type ConfigEditor, type ConfigEntry, type ConfigMap } from '../../configs/tree';
 import { evalOrCheckpointTooFrequent } from '../GA603-eval-or-checkpoint-too-frequent';
+import { composedFindings, composedFix, compositionsOf, hasTrainer, scalarOf, setHere, viaRelated, writtenOf, type ComposedJob } from './hydraComposed';
 import { trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 /** The same thresholds as the Python form (rules/GA603-eval-or-checkpoint-too-frequent.ts). */
@@ -19,11 +22,12 @@ export const evalOrCheckpointTooFrequentConfig: ConfigRule = {
   meta: evalOrCheckpointTooFrequent.meta,
   check(context) {
     const { configs, editor } = trainingConfigs(context);
-    if (!editor) return [];
-    const findings: ConfigRuleFinding[] = [];
+    const hydra = compositionsOf(context).length > 0;
+    const findings: ConfigRuleFinding[] = hydra ? composedFindings(context, (job) => lightningComposed(context, job)) : [];
+    if (!editor) return findings;
     for (const config of configs) {
       if (config.kinds.has('hf-training-args')) findings.push(...huggingFace(context, config.root, editor));
-      if (config.trainer) findings.push(...lightning(context, config.trainer, editor));
+      if (config.trainer && !hydra) findings.push(...lightning(context, config.trainer, editor));
     }
     return findings;
   },
@@ -66,6 +70,28 @@ function hfFinding(context: ConfigContext, editor: ConfigEditor, entry: ConfigEn
     message: `These TrainingArguments ${verb} ${cadence}: each is ${what} while the GPU does not train. Raise ${entry.key} to a few percent of the run.`,
     fixes: scalar ? [{ title: `Set ${entry.key}: ${target}${total !== undefined ? ` (${RUNS_PER_CADENCE} times per run)` : ' (the Hugging Face default)'}`, preferred: false, edits: [editor.setScalar(scalar, target)] }] : [],
   };
+}
+
+/** The validation cadence of a Hydra job's composed Lightning trainer, reported in the file (or launch line) that sets it. */
+function lightningComposed(context: ConfigContext, { composition }: ComposedJob): ConfigRuleFinding[] {
+  if (!hasTrainer(composition)) return [];
+  const interval = composition.values.get('trainer.val_check_interval');
+  if (!setHere(context, interval)) return [];
+  const scalar = scalarOf(interval);
+  const value = numberOf(scalar);
+  if (!scalar || literal(scalar) === undefined || value === undefined || value <= 0) return [];
+  // YAML and Hydra both read `1.0` as the number 1: only the written form tells a fraction of an epoch from a batch count.
+  const isFraction = !Number.isInteger(value) || (writtenOf(interval) ?? '').includes('.');
+  if (!(isFraction ? value < MIN_EPOCH_SHARE : value < MIN_STEPS)) return [];
+  const fix = composedFix(context, 'Set val_check_interval: 1.0 (once per epoch)', false, [[interval, '1.0']]);
+  return [
+    {
+      range: interval.range,
+      message: `This Lightning trainer validates every ${isFraction ? `${value * 100}% of an epoch` : `${value} training batches`} (the value Hydra composes for the job): each check is a pass over the validation set while the GPU does not train. Validate a few times per epoch at most.`,
+      fixes: fix ? [fix] : [],
+      related: viaRelated(interval),
+    },
+  ];
 }
 
 function lightning(context: ConfigContext, trainer: ConfigMap, editor: ConfigEditor): ConfigRuleFinding[] {

@@ -9,9 +9,11 @@
 import type { Range, TextEdit } from 'vscode-languageserver-types';
 import { TRAINER_KEYS } from '../../configs/kinds';
 import { literal, numberOf, stringOf, type ConfigScalar } from '../../configs/tree';
-import { fileUri, type Job } from '../../jobs/graph';
+import { YamlEditor } from '../../configs/yaml';
+import { fileUri, type Job, type JobLaunch } from '../../jobs/graph';
 import type { ComposedValue, HydraComposition } from '../../jobs/hydra';
-import type { ConfigContext, ConfigRuleFinding } from './rule';
+import type { Fix } from '../rule';
+import { otherFileEdits, type ConfigContext, type ConfigRuleFinding } from './rule';
 
 export interface ComposedJob {
   composition: HydraComposition;
@@ -64,6 +66,65 @@ export function setValueEdit(context: ConfigContext, value: ComposedValue, newVa
     return { range: context.lines.range(scalar.start, scalar.end), newText: String(newValue) };
   }
   return context.file.format === 'shell' ? null : context.file.editor.setScalar(scalar, newValue);
+}
+
+/**
+ * A quick fix that sets composed values where each is written: this file's edits, and the other files' (another group
+ * file, the launch line) as cross-file edits. Null when one of them cannot be rewritten safely, so that a fix never
+ * changes only half of a pair of values that must move together.
+ */
+export function composedFix(context: ConfigContext, title: string, preferred: boolean, changes: readonly (readonly [ComposedValue, string | number | boolean])[]): Fix | null {
+  const edits: TextEdit[] = [];
+  const others = new Map<string, { value: ComposedValue; edits: TextEdit[] }>();
+  const here = (value: ComposedValue): boolean => setHere(context, value); // not a type guard: both branches keep the value
+  for (const [value, newValue] of changes) {
+    if (here(value)) {
+      const edit = setValueEdit(context, value, newValue);
+      if (!edit) return null;
+      edits.push(edit);
+      continue;
+    }
+    // Another file's offsets: its own line index, from the text the composition read (codeActions re-checks it).
+    const scalar = scalarOf(value);
+    if (!scalar || (value.override && value.override.end - value.override.start !== value.override.text.length)) return null;
+    const edit = value.override ? { range: value.file.lines.range(scalar.start, scalar.end), newText: String(newValue) } : new YamlEditor(value.file.lines).setScalar(scalar, newValue);
+    const other = others.get(value.file.path) ?? { value, edits: [] };
+    other.edits.push(edit);
+    others.set(value.file.path, other);
+  }
+  const otherFiles = [...others.entries()].map(([filePath, other]) => otherFileEdits(filePath, other.value.file.lines, other.edits));
+  return { title, preferred, edits, ...(otherFiles.length > 0 ? { otherFiles } : {}) };
+}
+
+/** A composed value as written: the YAML source text, or what follows `=` in a launch-line override. */
+export function writtenOf(value: ComposedValue): string | undefined {
+  const scalar = scalarOf(value);
+  if (!scalar) return undefined;
+  if (value.override) return value.override.text.slice(value.override.text.indexOf('=') + 1);
+  return value.file.text.slice(scalar.start, scalar.end);
+}
+
+/** Related information at the place a composed value is set (possibly another file, or the launch line). */
+export function setAtRelated(value: ComposedValue, message: string): { uri: string; range: Range; message: string } {
+  return { uri: fileUri(value.file.path), range: value.range, message };
+}
+
+/**
+ * The packages that hold `leaf` in the composition (`training` for `training.per_device_train_batch_size`, '' at the
+ * root): a Hydra app puts its TrainingArguments under whatever key its script unpacks.
+ */
+export function packagesWith(composition: HydraComposition, leaf: string): string[] {
+  const found: string[] = [];
+  for (const key of composition.values.keys()) {
+    if (key === leaf) found.push('');
+    else if (key.endsWith(`.${leaf}`)) found.push(key.slice(0, -leaf.length - 1));
+  }
+  return found;
+}
+
+/** The launch of a job that runs this composition (for its process count). */
+export function launchOf({ composition, job }: ComposedJob): JobLaunch | undefined {
+  return job.launches.find((launch) => launch.hydra === composition);
 }
 
 /** Related information: how this file's value reached the run (the defaults entry that selected the file). */
