@@ -3,6 +3,8 @@ import type { AnalysisContext } from '../analysis/context';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, statementOf } from '../analysis/syntax';
+import { entryOf, inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
+import { loopsInMixedPrecision, precisionSignals } from '../analysis/mixedPrecision';
 import { backwardTarget, type StepLoop } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
 
@@ -28,7 +30,13 @@ export const ampMissing: Rule = {
     ],
   },
   check(context) {
-    return [...checkHandWrittenLoops(context), ...checkHuggingFaceArguments(context), ...checkLightningTrainers(context)];
+    return [
+      ...checkHandWrittenLoops(context),
+      ...checkHuggingFaceArguments(context),
+      ...checkLightningTrainers(context),
+      ...checkLightningCli(context),
+      ...checkDeepSpeedConfigs(context),
+    ];
   },
 };
 
@@ -38,10 +46,16 @@ function checkHandWrittenLoops(context: AnalysisContext): RuleFinding[] {
   if (!gpu.present) return [];
   const frameworks = context.frameworks();
   if (['lightning', 'fabric', 'hf-trainer', 'accelerate', 'deepspeed', 'keras'].some((f) => frameworks.has(f as never))) return [];
-  if (usesReducedPrecision(context)) return [];
+  const stepLoops = context.stepLoops();
+  const mixed = loopsInMixedPrecision(context, stepLoops);
   const findings: RuleFinding[] = [];
-  for (const stepLoop of context.stepLoops()) {
+  // A step function called from two loops is one finding.
+  const reported = new Set<number>();
+  for (const stepLoop of stepLoops) {
+    if (mixed.has(stepLoop.loop.id)) continue;
     const backward = stepLoop.backwardCalls[0]!;
+    if (reported.has(backward.id)) continue;
+    reported.add(backward.id);
     const fix = autocastFix(context, stepLoop, backward);
     findings.push({
       range: rangeOf(backward),
@@ -54,7 +68,7 @@ function checkHandWrittenLoops(context: AnalysisContext): RuleFinding[] {
   return findings;
 }
 
-/** Any sign that precision is already handled, or chosen at run time (`autocast(enabled=args.amp)` counts). */
+/** Any sign in the file that precision is already handled, or chosen at run time (`autocast(enabled=args.amp)` counts). */
 export function usesReducedPrecision(context: AnalysisContext): boolean {
   for (const call of context.calls()) {
     const method = calleeMethod(call) ?? '';
@@ -88,7 +102,8 @@ function autocastFix(context: AnalysisContext, stepLoop: StepLoop, backward: Nod
         edits: importTorch ? [importTorch, wrap] : [wrap],
       };
     }
-    if (statement.parent.id === loopBody.id) break;
+    // Stop at the loop body, or at the step function's body when the loop reaches its backward through a call.
+    if (statement.parent.id === loopBody.id || statement.parent.parent?.type === 'function_definition') break;
   }
   return null;
 }
@@ -179,4 +194,100 @@ function checkLightningTrainers(context: AnalysisContext): RuleFinding[] {
     });
   }
   return findings;
+}
+
+/**
+ * `LightningCLI(trainer_defaults={...})` on a GPU (an accelerator of gpu/cuda/auto, or none: auto) with no precision
+ * or a full-precision one. As for GA601, a launch that passes `args=` or default config files may set the precision
+ * elsewhere: then silent, as for a defaults dict that is not a literal.
+ */
+function checkLightningCli(context: AnalysisContext): RuleFinding[] {
+  if (!context.frameworks().has('lightning') || !context.text.includes('LightningCLI')) return [];
+  const findings: RuleFinding[] = [];
+  const values = context.values();
+  for (const cli of context.calls()) {
+    if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+    if (keywordArgument(cli, 'args')) continue;
+    const parserKwargs = keywordValue(cli, 'parser_kwargs');
+    if (parserKwargs && /default_config_files/.test(parserKwargs.text)) continue;
+    const argument = keywordArgument(cli, 'trainer_defaults');
+    const defaults = argument?.childForFieldName('value');
+    const keys = defaults ? values.dictionaryKeys(defaults) : null;
+    if (!argument || !defaults || !keys) continue;
+    const accelerator = keys.get('accelerator');
+    if (accelerator) {
+      const strings = values.possibleStrings(accelerator);
+      if (!strings || ![...strings].some((s) => /^(gpu|cuda|auto|tpu|mps)/i.test(s))) continue;
+    }
+    const precision = keys.get('precision');
+    if (precision) {
+      const value = values.resolve(precision, { cliDefaults: false });
+      const literal = value.kind === 'number' ? String(value.value) : value.kind === 'string' ? value.value : null;
+      if (literal === null || !FULL_PRECISION.has(literal)) continue;
+    }
+    const fix = cliPrecisionFix(defaults, accelerator ?? null, precision ?? null);
+    findings.push({
+      range: firstLineRange(argument, (line) => context.lineText(line)),
+      message: precision
+        ? `trainer_defaults runs this LightningCLI on a GPU at precision ${precision.text}, full 32-bit unless every launch overrides it. precision="bf16-mixed" typically trains 2–3× faster on Tensor-Core GPUs.`
+        : 'trainer_defaults runs this LightningCLI on a GPU without a precision, so unless every launch passes --trainer.precision (or a config that sets it), Lightning trains in full 32-bit (the default). precision="bf16-mixed" typically trains 2–3× faster on Tensor-Core GPUs.',
+      fixes: fix ? [fix] : [],
+      effect: { kind: 'precision', to: 'bf16', label: 'precision="bf16-mixed"' },
+    });
+  }
+  return findings;
+}
+
+/** Sets the precision in an inline defaults dict: the existing value, or a new pair after the accelerator. */
+function cliPrecisionFix(defaults: Node, accelerator: Node | null, precision: Node | null): Fix | null {
+  const title = 'Set "precision": "bf16-mixed" in trainer_defaults (changes numerics: mixed precision; needs Ampere or newer)';
+  if (precision) {
+    if (precision.parent?.type !== 'pair' || precision.parent.parent?.id !== defaults.id) return null;
+    return { title, preferred: false, edits: [{ range: rangeOf(precision), newText: '"bf16-mixed"' }] };
+  }
+  const pair = accelerator?.parent;
+  if (defaults.type !== 'dictionary' || pair?.type !== 'pair' || pair.parent?.id !== defaults.id) return null;
+  const quote = pair.childForFieldName('key')?.text.startsWith("'") ? "'" : '"';
+  const end = rangeOf(pair).end;
+  return { title, preferred: false, edits: [{ range: { start: end, end }, newText: `, ${quote}precision${quote}: ${quote}bf16-mixed${quote}` }] };
+}
+
+/**
+ * An inline DeepSpeed config (`deepspeed.initialize(config=ds_config)` with a dict literal) in which neither fp16 nor
+ * bf16 (nor amp / torch_autocast) is enabled: the engine trains in fp32. A section switched by a variable, "auto", or
+ * written without `enabled` is decided elsewhere (silent), as is a file that casts or autocasts on its own.
+ */
+function checkDeepSpeedConfigs(context: AnalysisContext): RuleFinding[] {
+  const configs = inlineDeepSpeedConfigs(context);
+  if (configs.length === 0 || precisionSignals(context).length > 0) return [];
+  const findings: RuleFinding[] = [];
+  for (const config of configs) {
+    const switches = ['fp16', 'bf16', 'amp', 'torch_autocast'].map((section) => sectionSwitch(context, config, section));
+    const off = (state: (typeof switches)[number]) => state === 'absent' || (typeof state === 'object' && state.value.kind === 'bool' && !state.value.value);
+    if (!switches.every(off)) continue;
+    const [fp16, bf16] = switches;
+    const anchor = typeof bf16 === 'object' ? bf16.node : typeof fp16 === 'object' ? fp16.node : null;
+    // The section's line (`"fp16": {"enabled": False},`), or the dict's opening line when neither is written.
+    const anchorLine = anchor ? entryOf(anchor) : config.dictionary;
+    const fix = deepSpeedBf16Fix(config.keys, typeof bf16 === 'object' ? bf16.node : null, typeof fp16 === 'object' ? fp16.node : null);
+    findings.push({
+      range: firstLineRange(anchorLine, (line) => context.lineText(line)),
+      message: 'This DeepSpeed config trains in full fp32: neither fp16 nor bf16 is enabled. "bf16": {"enabled": True} typically trains 2–3× faster on Tensor-Core GPUs.',
+      fixes: fix ? [fix] : [],
+      effect: { kind: 'precision', to: 'bf16', label: 'bf16 mixed precision' },
+    });
+  }
+  return findings;
+}
+
+/** bf16's `enabled` turned on, or a bf16 section added after the fp16 one. */
+function deepSpeedBf16Fix(keys: ReadonlyMap<string, Node>, bf16Enabled: Node | null, fp16Enabled: Node | null): Fix | null {
+  const title = 'Enable bf16 in the DeepSpeed config (changes numerics: mixed precision; needs Ampere or newer)';
+  if (bf16Enabled) return bf16Enabled.type === 'false' ? { title, preferred: false, edits: [{ range: rangeOf(bf16Enabled), newText: 'True' }] } : null;
+  const fp16Section = keys.get('fp16');
+  const pair = fp16Section?.parent;
+  if (!fp16Enabled || pair?.type !== 'pair' || pair.parent?.type !== 'dictionary') return null;
+  const quote = pair.childForFieldName('key')?.text.startsWith("'") ? "'" : '"';
+  const end = rangeOf(pair).end;
+  return { title, preferred: false, edits: [{ range: { start: end, end }, newText: `, ${quote}bf16${quote}: {${quote}enabled${quote}: True}` }] };
 }

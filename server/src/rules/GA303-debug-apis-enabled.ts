@@ -1,12 +1,13 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { DEBUG_WORD } from '../analysis/debugGate';
+import { entryOf, inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
 import { removeKeywordArgument, removeStatement, unwrapWith } from '../analysis/edits';
 import { calleeMethod, calleeName, contains, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, stringLiteralValue } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 /** Every API this rule knows leaves one of these words in the text; most files contain none. */
-const PREFILTER = /anomaly|profil|emit_nvtx|gradcheck|skip_memory_metrics|eagerly|jax_debug_nans|jax_debug_infs|jax_disable_jit/;
+const PREFILTER = /anomaly|profil|emit_nvtx|gradcheck|skip_memory_metrics|eagerly|jax_debug_nans|jax_debug_infs|jax_disable_jit|wall_clock_breakdown/;
 const JAX_DEBUG_FLAGS = new Set(['jax_debug_nans', 'jax_debug_infs', 'jax_disable_jit']);
 /** Calls that run training when wrapped by a profiler: `train(...)`, `train_one_epoch(...)`, `trainer.fit(...)`. */
 const TRAINING_CALL = /^(train(_one_epoch|_epoch|_loop|_model)?|fit)$/;
@@ -81,6 +82,7 @@ export const debugApisEnabled: Rule = {
     for (const args of context.huggingFaceArguments()) {
       add(keywordFinding(context, args, 'skip_memory_metrics', false, 'skip_memory_metrics=False makes the Trainer track memory around every training and evaluation call, which slows them down (Hugging Face skips it by default for that reason)'));
     }
+    findings.push(...deepSpeedSwitches(context));
     return findings;
   },
 };
@@ -214,4 +216,29 @@ function lightningProfilerFinding(context: AnalysisContext, trainer: Node): Rule
     message: `Trainer(profiler=${value.text}) profiles every step of the whole run. Remove it for regular training runs, or profile a few steps (PyTorchProfiler with a schedule) in a separate short run.`,
     fixes: edit ? [{ title: `Remove ${argument.text}`, preferred: false, edits: [edit] }] : [],
   };
+}
+
+/**
+ * An inline DeepSpeed config (`deepspeed.initialize(config=ds_config)` with a dict literal) with `wall_clock_breakdown`
+ * or the flops profiler literally on, as the config-file form of this rule reads them from a DeepSpeed JSON.
+ */
+function deepSpeedSwitches(context: AnalysisContext): RuleFinding[] {
+  const findings: RuleFinding[] = [];
+  for (const config of inlineDeepSpeedConfigs(context)) {
+    if (context.isDebugGated(config.initialize) || context.isDebugGated(config.dictionary)) continue;
+    const switches: { node: Node | undefined; what: string }[] = [
+      { node: config.keys.get('wall_clock_breakdown'), what: '"wall_clock_breakdown": True synchronises the GPU to time every forward, backward and optimizer step' },
+    ];
+    const profiler = sectionSwitch(context, config, 'flops_profiler');
+    if (typeof profiler === 'object') switches.push({ node: profiler.node, what: 'the DeepSpeed flops profiler ("flops_profiler": {"enabled": True}) profiles the model during training' });
+    for (const { node, what } of switches) {
+      if (!node || !isOn(context, node)) continue;
+      findings.push({
+        range: firstLineRange(entryOf(node), (line) => context.lineText(line)),
+        message: `${what}; that is debugging work on every step of a regular run. Turn it off, or set it only in a debug mode (\`if args.debug:\`).`,
+        fixes: node.type === 'true' ? [{ title: 'Set it to False (no more per-step timing)', preferred: false, edits: [{ range: rangeOf(node), newText: 'False' }] }] : [],
+      });
+    }
+  }
+  return findings;
 }

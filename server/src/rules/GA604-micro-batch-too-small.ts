@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { AnalysisContext } from '../analysis/context';
 import { torchDataLoaderCalls } from '../analysis/dataLoaders';
+import { entryOf, inlineDeepSpeedConfigs } from '../analysis/deepspeedConfig';
 import { calleeName, firstLineRange, keywordArgument, keywordValue, rangeOf } from '../analysis/syntax';
 import { accumulationGuards } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
@@ -51,6 +52,7 @@ export const microBatchTooSmall: Rule = {
       });
     }
     findings.push(...checkLoaders(context, number));
+    findings.push(...checkDeepSpeedConfigs(context, number));
     return findings;
   },
 };
@@ -112,6 +114,31 @@ function checkLoaders(context: AnalysisContext, number: (node: Node | null | und
       range: firstLineRange(loader, (line) => context.lineText(line)),
       message: `This DataLoader feeds micro-batches of ${batch} with ${accumulation} accumulation steps: ${WHY_SHORT}. Raise batch_size to what fits and divide the accumulation accordingly (same global batch).`,
       fixes: [],
+    });
+  }
+  return findings;
+}
+
+/** An inline DeepSpeed config (`deepspeed.initialize(config=ds_config)`, a dict literal) with a micro-batch of 1–2 and 8+ accumulation steps. */
+function checkDeepSpeedConfigs(context: AnalysisContext, number: (node: Node | null | undefined) => number | null): RuleFinding[] {
+  const findings: RuleFinding[] = [];
+  for (const config of inlineDeepSpeedConfigs(context)) {
+    const batchNode = config.keys.get('train_micro_batch_size_per_gpu');
+    const accumulationNode = config.keys.get('gradient_accumulation_steps');
+    const batch = number(batchNode);
+    const accumulation = number(accumulationNode);
+    if (!batchNode || !accumulationNode || !isTooSmall(batch, accumulation)) continue;
+    const factor = [4, 2].find((f) => batch! * f <= 4 && accumulation! % f === 0);
+    const literal = batchNode.type === 'integer' && accumulationNode.type === 'integer';
+    const edits: TextEdit[] = factor && literal
+      ? [{ range: rangeOf(batchNode), newText: String(batch! * factor) }, { range: rangeOf(accumulationNode), newText: String(accumulation! / factor) }]
+      : [];
+    findings.push({
+      range: firstLineRange(entryOf(batchNode), (line) => context.lineText(line)),
+      message: `"train_micro_batch_size_per_gpu": ${batch} with "gradient_accumulation_steps": ${accumulation}: ${WHY_SHORT}. Raise the micro-batch to what fits and divide the accumulation accordingly (same global batch).`,
+      fixes: edits.length > 0
+        ? [{ title: `Use train_micro_batch_size_per_gpu ${batch! * factor!} and gradient_accumulation_steps ${accumulation! / factor!} (same global batch; needs more GPU memory)`, preferred: false, edits }]
+        : [],
     });
   }
   return findings;
