@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { DATALOADER_POSITIONS, datasetIsOnDevice, torchDataLoaderCalls } from '../analysis/dataLoaders';
 import { addKeywordArgument, replaceKeywordValue } from '../analysis/edits';
+import { LoaderEpochUse } from '../analysis/loaderEpochUse';
 import { enclosingClass, enclosingFunction, firstLineRange, keywordArgument, LOOP_TYPES } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
@@ -36,7 +37,7 @@ export const dataloaderPersistentWorkers: Rule = {
     if (text.includes('reload_dataloaders_every')) return [];
     const findings: RuleFinding[] = [];
     const values = context.values();
-    let epochLoops: Node[] | undefined;
+    let epochUse: LoaderEpochUse | undefined;
     for (const call of torchDataLoaderCalls(context)) {
       const workers = values.argument(call, 'num_workers', DATALOADER_POSITIONS.num_workers);
       if (workers.state !== 'present') continue;
@@ -50,8 +51,8 @@ export const dataloaderPersistentWorkers: Rule = {
         if (!(value.kind === 'bool' && !value.value)) continue;
       }
       if (context.isDebugGated(call) || datasetIsOnDevice(context, call)) continue;
-      epochLoops ??= findEpochLoops(context);
-      if (!isIteratedEveryEpoch(call, epochLoops)) continue;
+      epochUse ??= new LoaderEpochUse(context, findEpochLoops(context));
+      if (!isIteratedEveryEpoch(call, epochUse)) continue;
       const edit = persistent.state === 'absent' ? addKeywordArgument(context, call, 'persistent_workers=True') : keywordArgument(call, 'persistent_workers') ? replaceKeywordValue(call, 'persistent_workers', 'True') : null;
       findings.push({
         range: firstLineRange(call, (line) => context.lineText(line)),
@@ -82,17 +83,20 @@ function findEpochLoops(context: AnalysisContext): Node[] {
 }
 
 /**
- * The loader is built once and iterated per epoch: the file has an epoch loop and the loader is not built inside
- * one (a loader re-created every epoch gains nothing), or a framework hook returns it (Lightning, HF Trainer).
+ * The loader is built once and iterated per epoch: it is not built inside a loop (a loader re-created every epoch
+ * gains nothing), and either a framework hook returns it (Lightning, HF Trainer) or one of its uses iterates it
+ * inside an epoch loop or hands it to `fit`. A loader read once after training (a notebook's test loader) is not;
+ * where its uses cannot be followed (stored in a dict, returned), a file with an epoch loop is taken to iterate it.
  */
-function isIteratedEveryEpoch(call: Node, epochLoops: readonly Node[]): boolean {
+function isIteratedEveryEpoch(call: Node, epochUse: LoaderEpochUse): boolean {
   for (let p = call.parent; p; p = p.parent) {
     if (LOOP_TYPES.has(p.type) || p.type === 'list_comprehension' || p.type === 'generator_expression') return false;
   }
   const fn = enclosingFunction(call);
   const name = fn?.childForFieldName('name')?.text ?? '';
   if (fn && LOADER_HOOK.test(name) && enclosingClass(fn)) return true;
-  return epochLoops.length > 0;
+  const use = epochUse.of(call);
+  return use === 'per-epoch' || (use === 'unknown' && epochUse.hasEpochLoop);
 }
 
 /** Hugging Face Trainer: dataloader_num_workers > 0 without dataloader_persistent_workers, over more than one epoch. */

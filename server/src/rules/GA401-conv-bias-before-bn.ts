@@ -40,7 +40,7 @@ export const convBiasBeforeBn: Rule = {
       if (!isTorchModule(context, bn, BATCH_NORM)) continue;
       for (const candidate of convsFeeding(context, bn)) {
         const conv = biasedConv(context, candidate);
-        if (!conv || seen.has(conv.conv.id)) continue;
+        if (!conv || seen.has(conv.conv.id) || channelsDiffer(context, conv.conv, bn)) continue;
         seen.add(conv.conv.id);
         findings.push(finding(context, conv, bn));
       }
@@ -64,7 +64,7 @@ function convsFeeding(context: AnalysisContext, bn: Node): Node[] {
     const owner = parent.parent;
     if (owner?.type !== 'call') return [];
     const method = calleeMethod(owner);
-    if (method === 'Sequential') return previousElement(parent, bn);
+    if (method === 'Sequential' || isSequentialSuperInit(context, owner)) return previousElement(parent, bn);
     if (method === 'append') return previousAppend(owner);
     return [];
   }
@@ -79,6 +79,28 @@ function convsFeeding(context: AnalysisContext, bn: Node): Node[] {
   }
   if (parent.type === 'assignment') return forwardFeeders(context, bn, parent);
   return [];
+}
+
+/**
+ * `super().__init__(conv, bn, …)` (or `nn.Sequential.__init__(self, conv, bn, …)`) in a subclass of nn.Sequential:
+ * the arguments are the layers in order, exactly as in `nn.Sequential(conv, bn, …)`.
+ */
+function isSequentialSuperInit(context: AnalysisContext, call: Node): boolean {
+  if (calleeMethod(call) !== '__init__') return false;
+  const callee = call.childForFieldName('function');
+  const object = callee?.type === 'attribute' ? callee.childForFieldName('object') : null;
+  const viaSuper = object?.type === 'call' && calleeName(object) === 'super';
+  const viaClass = !!object && /(^|\.)Sequential$/.test(context.imports().qualify(object.text)) && positionalArguments(call)[0]?.text === 'self';
+  if (!viaSuper && !viaClass) return false;
+  const fn = enclosingFunction(call);
+  const cls = fn ? enclosingClass(fn) : null;
+  if (!fn || !cls || fn.childForFieldName('name')?.text !== '__init__') return false;
+  const bases = cls.childForFieldName('superclasses')?.namedChildren ?? [];
+  return bases.some((base) => {
+    if (!base) return false;
+    const qualified = context.imports().qualify(base.text);
+    return qualified === 'torch.nn.Sequential' || qualified === 'torch.nn.modules.container.Sequential';
+  });
 }
 
 function itemsOf(container: Node): Node[] {
@@ -167,6 +189,24 @@ function attributeConstructor(context: AnalysisContext, cls: Node, attribute: st
     found = assignment.childForFieldName('right');
   }
   return found?.type === 'call' ? found : null;
+}
+
+/**
+ * The conv's out_channels and the BatchNorm's num_features are visibly different (`Conv2d(a, b)` then
+ * `BatchNorm2d(a)`): the BatchNorm does not normalise this conv's output channels, so nothing says the bias cancels.
+ */
+function channelsDiffer(context: AnalysisContext, conv: Node, bn: Node): boolean {
+  const lazyConv = (calleeMethod(conv) ?? '').startsWith('Lazy');
+  if ((calleeMethod(bn) ?? '').startsWith('Lazy')) return false;
+  const values = context.values();
+  const out = values.argument(conv, 'out_channels', lazyConv ? 0 : 1);
+  const features = values.argument(bn, 'num_features', 0);
+  if (out.state !== 'present' || features.state !== 'present') return false;
+  if (out.node.text === features.node.text) return false;
+  const [a, b] = [values.resolve(out.node), values.resolve(features.node)];
+  if (a.kind === 'number' && b.kind === 'number') return a.value !== b.value;
+  // Two different plain names (`out_ch` vs `in_ch`) are different widths as written.
+  return out.node.type === 'identifier' && features.node.type === 'identifier' && a.kind === 'unknown' && b.kind === 'unknown';
 }
 
 /** The conv call (directly or through a local name used once) when its bias is on. */

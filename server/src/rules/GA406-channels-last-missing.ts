@@ -6,14 +6,11 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { insertStatementAfter } from '../analysis/edits';
+import { CNN_FACTORY, groupVerdict, mixedPrecisionModels, NOT_CNN } from '../analysis/mixedPrecisionModels';
 import { calleeMethod, dottedName, firstLineRange, positionalArguments, receiverOf, statementOf, stringLiteralValue } from '../analysis/syntax';
 import type { Rule, RuleFinding } from './rule';
 
 const TEXT = /Conv2d|torchvision|timm|resnet|efficientnet|convnext/i;
-/** Model factories that build CNNs (torchvision classification/segmentation/detection families). */
-const CNN_FACTORY = /(^|\.)(resnet\d+|resnext\w+|wide_resnet\w+|vgg\d+\w*|densenet\d+|mobilenet_v\d\w*|efficientnet_\w+|regnet_\w+|convnext_\w+|shufflenet\w+|squeezenet\w+|mnasnet\w+|googlenet|inception_v3|alexnet|deeplabv3_\w+|fcn_\w+|fasterrcnn_\w+|maskrcnn_\w+|retinanet_\w+|unet\w*)$/i;
-/** timm model names that are not convolutional. */
-const NOT_CNN = /vit|deit|swin|beit|eva|mixer|xcit|cait|levit|pit_|crossvit|twins|tnt|maxvit/i;
 const EFFECT = { kind: 'slowdown' as const, factor: 'channels-last-layout', label: 'channels_last memory format' };
 
 export const channelsLastMissing: Rule = {
@@ -36,9 +33,7 @@ export const channelsLastMissing: Rule = {
   check(context) {
     if (!TEXT.test(context.text) || context.text.includes('channels_last') || !context.usesTorch()) return [];
     if (!context.gpu().present || !isConvolutional(context)) return [];
-    const precision = context.runFacts().precision.value;
-    if (precision !== 'bf16' && precision !== 'fp16') return [];
-    const move = modelMove(context);
+    const move = mixedPrecisionMove(context);
     if (!move) return [];
     const statement = statementOf(move.call);
     const torch = context.imports().binds('torch');
@@ -68,9 +63,33 @@ function isConvolutional(context: AnalysisContext): boolean {
   return false;
 }
 
-/** The call that moves the model to the GPU: `model.cuda()`, `model.to(device)`, `model = Net().to(device)`. */
-function modelMove(context: AnalysisContext): { call: Node; model: string } | null {
-  const models = context.modelNames();
+/**
+ * The move of the CNN that is trained in mixed precision. With torch's own autocast (or a half-precision cast) the
+ * evidence names its model: a file that trains an fp32 CNN and a bf16 one reports the bf16 one, and an autocast that
+ * is off unless a flag turns it on (`enabled=args.amp`, store_true) is not evidence — the default run is fp32 and
+ * the catalogue's premise, AMP in use, does not hold. A framework's precision setting (Lightning, Accelerate, Hugging
+ * Face) covers the whole file's model.
+ */
+function mixedPrecisionMove(context: AnalysisContext): { call: Node; model: string } | null {
+  const amp = mixedPrecisionModels(context);
+  if (!amp.torchLevel) {
+    const precision = context.runFacts().precision.value;
+    return precision === 'bf16' || precision === 'fp16' ? modelMove(context, context.modelNames()) : null;
+  }
+  const candidates: { call: Node; model: string }[] = [];
+  for (const group of amp.trained) {
+    const verdict = groupVerdict(context, group);
+    // A model built out of sight (a parameter, an imported factory) is taken as the file's CNN, as before.
+    if (verdict === 'not-conv') continue;
+    const move = modelMove(context, group);
+    if (move) candidates.push(move);
+  }
+  candidates.sort((a, b) => a.call.startIndex - b.call.startIndex);
+  return candidates[0] ?? null;
+}
+
+/** The call that moves one of `models` to the GPU: `model.cuda()`, `model.to(device)`, `model = Net().to(device)`. */
+function modelMove(context: AnalysisContext, models: ReadonlySet<string>): { call: Node; model: string } | null {
   for (const call of context.calls()) {
     const method = calleeMethod(call);
     if (method !== 'to' && method !== 'cuda') continue;

@@ -1,12 +1,13 @@
 /**
- * GA602 no-early-stopping: a Lightning Trainer, Keras fit() or Hugging Face run that validates, has a large epoch
- * budget and no early stopping. Epoch counts follow constants and argparse defaults, Lightning's 1000-epoch default
+ * GA602 no-early-stopping: a Lightning Trainer (or LightningCLI's trainer_defaults), Keras fit() or Hugging Face run
+ * that validates, has a large epoch budget and no early stopping. Epoch counts follow constants and argparse defaults, Lightning's 1000-epoch default
  * counts when no length is set, and a `callbacks=` list is followed to its assignment and `.append` calls.
  */
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { Node } from 'web-tree-sitter';
 import { loadTables } from '../../../shared/src/carbon/tables';
 import type { AnalysisContext } from '../analysis/context';
+import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, enclosingFunction, firstLineRange, keywordArgument, keywordValue, positionalArguments, receiverOf } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
@@ -70,6 +71,11 @@ export const noEarlyStopping: Rule = {
         const what = budget.explicit ? 'This Lightning Trainer' : "This Lightning Trainer (no max_epochs, max_steps or max_time: Lightning's default)";
         report(call, what, budget.count, 'Add EarlyStopping(monitor="val_loss", patience=3) to callbacks.', lightningFix(context, call));
       }
+      for (const cli of context.text.includes('LightningCLI') ? context.calls() : []) {
+        if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+        const finding = cliFinding(context, cli, epochs, fixedBudget);
+        if (finding) findings.push(finding);
+      }
     }
     if (frameworks.has('hf-trainer')) {
       for (const call of context.huggingFaceArguments()) {
@@ -84,6 +90,48 @@ export const noEarlyStopping: Rule = {
 };
 
 /**
+ * `LightningCLI(trainer_defaults={...})` whose defaults give a long (or Lightning's default) epoch budget and a
+ * readable callback list without early stopping. Silent when a config file (`args=`, `default_config_files`) may set
+ * the length or the callbacks: the defaults are then not what a launch runs.
+ */
+function cliFinding(context: AnalysisContext, cli: Node, epochs: (node: Node | null) => number | null, fixedBudget: boolean): RuleFinding | null {
+  if (keywordArgument(cli, 'args')) return null;
+  const parserKwargs = keywordValue(cli, 'parser_kwargs');
+  if (parserKwargs && /default_config_files/.test(parserKwargs.text)) return null;
+  const argument = keywordArgument(cli, 'trainer_defaults');
+  const defaults = argument?.childForFieldName('value');
+  if (!argument || !defaults) return null;
+  const keys = context.values().dictionaryKeys(defaults);
+  if (!keys) return null;
+  const lookup = (key: string): ArgumentLookup => {
+    const node = keys.get(key);
+    return node ? { state: 'present', node } : { state: 'absent' };
+  };
+  const budget = lightningBudget(lookup, epochs);
+  if (!budget || budget.count < MIN_EPOCHS || (budget.explicit && fixedBudget)) return null;
+  const callbacks = lookup('callbacks');
+  if (!callbackListKnown(context, callbacks)) return null;
+  const length = budget.explicit ? `"max_epochs": ${budget.count}` : "no max_epochs, max_steps or max_time: Lightning's default";
+  const fixes: Fix[] = [];
+  const importEdit = earlyStoppingImport(context);
+  const edit = callbacks.state === 'present' && callbacks.node.type === 'list' ? appendToList(callbacks.node) : null;
+  if (edit && importEdit) fixes.push({ title: 'Add EarlyStopping(monitor="val_loss", patience=3) to the callbacks (check the monitored metric name)', preferred: false, edits: [importEdit, edit] });
+  return {
+    range: firstLineRange(argument, (line) => context.lineText(line)),
+    message: `LightningCLI's trainer_defaults (${length}) run ${budget.count} epochs with validation but no early stopping, unless every launch overrides them: ${WHY_SHORT}. Add EarlyStopping(monitor="val_loss", patience=3) to the callbacks.`,
+    fixes,
+  };
+}
+
+function appendToList(list: Node): TextEdit {
+  const callback = 'EarlyStopping(monitor="val_loss", patience=3)';
+  const items = list.namedChildren.filter((child): child is Node => !!child && child.type !== 'comment');
+  const last = items[items.length - 1];
+  const at = last ? last.endPosition : list.firstChild!.endPosition;
+  return { range: { start: { line: at.row, character: at.column }, end: { line: at.row, character: at.column } }, newText: last ? `, ${callback}` : callback };
+}
+
+/**
  * `EarlyStopping(monitor="val_loss", patience=3)` appended to `callbacks=[...]` (or a new `callbacks=` argument),
  * with its import from the Lightning package the file uses. Not preferred: the monitored key is a guess.
  */
@@ -94,12 +142,7 @@ function lightningFix(context: AnalysisContext, call: Node): Fix[] {
   if ((callbacks && callbacks.type !== 'list') || (!callbacks && context.values().argument(call, 'callbacks').state !== 'absent')) return [];
   let edit: TextEdit | null;
   if (!callbacks) edit = addKeywordArgument(context, call, `callbacks=[${callback}]`);
-  else {
-    const items = callbacks.namedChildren.filter((child): child is Node => !!child && child.type !== 'comment');
-    const last = items[items.length - 1];
-    const at = last ? last.endPosition : callbacks.firstChild!.endPosition;
-    edit = { range: { start: { line: at.row, character: at.column }, end: { line: at.row, character: at.column } }, newText: last ? `, ${callback}` : callback };
-  }
+  else edit = appendToList(callbacks);
   const importEdit = earlyStoppingImport(context);
   if (!edit || !importEdit) return [];
   return [{ title: 'Add EarlyStopping(monitor="val_loss", patience=3) to the callbacks (check the monitored metric name)', preferred: false, edits: [importEdit, edit] }];
@@ -130,13 +173,21 @@ function lightningEpochs(
   call: Node,
   epochs: (node: Node | null) => number | null,
 ): { count: number; explicit: boolean } | null {
-  const maxEpochs = context.values().argument(call, 'max_epochs');
+  return lightningBudget((key) => context.values().argument(call, key), epochs);
+}
+
+/** `lightningEpochs` over any source of Trainer settings: a call's arguments, or LightningCLI's trainer_defaults. */
+function lightningBudget(
+  setting: (key: string) => ArgumentLookup,
+  epochs: (node: Node | null) => number | null,
+): { count: number; explicit: boolean } | null {
+  const maxEpochs = setting('max_epochs');
   if (maxEpochs.state === 'present') {
     const count = epochs(maxEpochs.node);
     return count === null ? null : { count, explicit: true };
   }
   if (maxEpochs.state === 'unknown') return null;
-  if (['max_steps', 'max_time'].some((key) => context.values().argument(call, key).state !== 'absent')) return null;
+  if (['max_steps', 'max_time'].some((key) => setting(key).state !== 'absent')) return null;
   const tables = loadTables();
   const row = tables.ok ? tables.value.trainingDefaults.rows.find((r) => r.framework === 'lightning' && r.key === 'max_epochs') : undefined;
   return row ? { count: row.value, explicit: false } : null;
@@ -173,7 +224,10 @@ function hasFixedBudgetSchedule(context: AnalysisContext): boolean {
  * helper or a parameter may hold an early-stopping callback built in another module.
  */
 function callbacksKnown(context: AnalysisContext, call: Node): boolean {
-  const lookup = context.values().argument(call, 'callbacks');
+  return callbackListKnown(context, context.values().argument(call, 'callbacks'));
+}
+
+function callbackListKnown(context: AnalysisContext, lookup: ArgumentLookup): boolean {
   if (lookup.state !== 'present') return lookup.state === 'absent';
   const value = lookup.node;
   if (value.type === 'list') return true;

@@ -14,7 +14,8 @@ describe('examples/notebooks/finetune_classifier.ipynb', () => {
     assert.deepEqual(failures, []);
     assert.deepEqual(
       findings.map((f) => `${f.notebook?.cell}:${f.range.start.line + 1}:${f.range.start.character + 1} ${f.ruleId}`),
-      ['5:9:16 GA201', '5:9:16 GA202', '5:10:15 GA203', '8:9:9 GA101', '10:6:19 GA301'],
+      // No GA203 on test_loader (cell 5, line 10): it is iterated once, in the evaluation cell, so no workers are re-spawned.
+      ['5:9:16 GA201', '5:9:16 GA202', '8:9:9 GA101', '10:6:19 GA301'],
     );
   });
 });
