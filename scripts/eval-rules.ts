@@ -3,10 +3,10 @@
  * (test/fixtures/realistic/), per rule and for the core rules, then a check against baseline.json; then the same for
  * the config rules on the config fixtures and the multi-file jobs (scripts/configEvaluation.ts, a directory of
  * test/fixtures/jobs/ = one job), checked against test/fixtures/configs/baseline.json; then the Python rules on the
- * hold-out corpus (test/fixtures/holdout/, scripts/holdoutCorpus.ts), checked against test/fixtures/holdout/baseline.json.
+ * hold-out corpora (test/fixtures/holdout/ and holdout2/, scripts/holdoutCorpus.ts), each checked against its own baseline.json.
  *
  *   tsx scripts/eval-rules.ts                    table + every false positive/negative; exit 1 on a regression
- *   tsx scripts/eval-rules.ts --update-baseline  also writes the three baseline.json files
+ *   tsx scripts/eval-rules.ts --update-baseline  also writes the four baseline.json files
  *   tsx scripts/eval-rules.ts --quiet            table only
  *   tsx scripts/eval-rules.ts --corpus DIR       score another directory of `<name>.py` + `<name>.expect.json`
  *                                                (e.g. a hold-out set), Python rules only, no baseline check
@@ -24,7 +24,7 @@ import {
   loadCorpus,
 } from './ruleEvaluation';
 import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
-import { HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
+import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
 
 const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet]';
 
@@ -61,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
   const configCode = report(evaluateConfigs(), CONFIG_BASELINE_FILE, update, argv.includes('--quiet'), 'the config fixtures and jobs (test/fixtures/configs/, test/fixtures/jobs/)');
   console.log('\nPython rules on the hold-out corpus (test/fixtures/holdout/)');
   const holdoutCode = report(await evaluateCorpus(loadCorpus(HOLDOUT_DIR)), HOLDOUT_BASELINE_FILE, update, argv.includes('--quiet'), 'the hold-out corpus (test/fixtures/holdout/, written blind; see its README)');
-  return Math.max(pythonCode, configCode, holdoutCode);
+  console.log('\nPython rules on the second hold-out corpus (test/fixtures/holdout2/)');
+  const holdout2Code = report(await evaluateCorpus(loadCorpus(HOLDOUT2_DIR)), HOLDOUT2_BASELINE_FILE, update, argv.includes('--quiet'), 'the second hold-out corpus (test/fixtures/holdout2/, written blind; see its README)');
+  return Math.max(pythonCode, configCode, holdoutCode, holdout2Code);
 }
 
 function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baselineFile: string, update: boolean, quiet: boolean, scoredSet?: string): number {

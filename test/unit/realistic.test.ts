@@ -1,13 +1,13 @@
 /**
  * Precision on real code: the rules scored on the realistic corpus (test/fixtures/realistic/, see
  * scripts/ruleEvaluation.ts) must not fall behind baseline.json — every expectation that held still holds and no
- * rule gains false positives. The same holds for the config fixtures and jobs, and for the hold-out corpus
- * (test/fixtures/holdout/) against its own baseline. After an intended change, record the new scores with
+ * rule gains false positives. The same holds for the config fixtures and jobs, and for the two hold-out corpora
+ * (test/fixtures/holdout/, holdout2/) against their own baselines. After an intended change, record the new scores with
  * `npm run eval:rules -- --update-baseline`.
  */
 import assert from 'node:assert/strict';
 import { CONFIG_BASELINE_FILE, evaluateConfigs } from '../../scripts/configEvaluation';
-import { HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from '../../scripts/holdoutCorpus';
+import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from '../../scripts/holdoutCorpus';
 import { compareWithBaseline, evaluateCorpus, formatMisses, loadBaseline, loadCorpus, type Evaluation } from '../../scripts/ruleEvaluation';
 
 describe('realistic corpus (precision and recall of the rules)', () => {
@@ -63,6 +63,24 @@ describe('hold-out corpus (test/fixtures/holdout/, written blind; precision and 
 
   it('no regression against test/fixtures/holdout/baseline.json', () => {
     const { regressions } = compareWithBaseline(evaluation, loadBaseline(HOLDOUT_BASELINE_FILE));
+    assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
+  });
+});
+
+describe('second hold-out corpus (test/fixtures/holdout2/, written blind; precision and recall of the rules)', () => {
+  let evaluation: Evaluation;
+
+  before(async () => {
+    evaluation = await evaluateCorpus(loadCorpus(HOLDOUT2_DIR));
+  });
+
+  it('loads all ten scripts with valid expectations; no rule throws', () => {
+    assert.equal(evaluation.scripts, 10);
+    assert.deepEqual(evaluation.failures, []);
+  });
+
+  it('no regression against test/fixtures/holdout2/baseline.json', () => {
+    const { regressions } = compareWithBaseline(evaluation, loadBaseline(HOLDOUT2_BASELINE_FILE));
     assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
   });
 });
