@@ -60,20 +60,29 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-function units(): { units: Unit[]; groups: number } {
+/** Where the fixtures are: single-file configs by format folder, and job folders (each one workspace). */
+export interface ConfigCorpus {
+  configsDir: string | null;
+  jobsDir: string | null;
+}
+
+const DEFAULT_CORPUS: ConfigCorpus = { configsDir: CONFIGS_DIR, jobsDir: JOBS_DIR };
+
+function units(corpus: ConfigCorpus): { units: Unit[]; groups: number } {
   const list: Unit[] = [];
   let groups = 0;
-  for (const format of readdirSync(CONFIGS_DIR).filter((n) => statSync(path.join(CONFIGS_DIR, n)).isDirectory()).sort()) {
-    for (const name of readdirSync(path.join(CONFIGS_DIR, format)).sort()) {
+  const { configsDir, jobsDir } = corpus;
+  for (const format of configsDir && existsSync(configsDir) ? readdirSync(configsDir).filter((n) => statSync(path.join(configsDir, n)).isDirectory()).sort() : []) {
+    for (const name of readdirSync(path.join(configsDir!, format)).sort()) {
       if (name.endsWith('.expect') || /\.out\.\w+$/.test(name)) continue;
-      const file = path.join(CONFIGS_DIR, format, name);
+      const file = path.join(configsDir!, format, name);
       if (configFormatOf(undefined, file)) list.push({ name: path.relative(FIXTURES, file), file, graph: null });
     }
     groups++;
   }
-  if (existsSync(JOBS_DIR)) {
-    for (const job of readdirSync(JOBS_DIR).filter((n) => statSync(path.join(JOBS_DIR, n)).isDirectory()).sort()) {
-      const dir = path.join(JOBS_DIR, job);
+  if (jobsDir && existsSync(jobsDir)) {
+    for (const job of readdirSync(jobsDir).filter((n) => statSync(path.join(jobsDir, n)).isDirectory()).sort()) {
+      const dir = path.join(jobsDir, job);
       const graph = graphOf(schedulerCandidates(dir), diskReader, [dir]);
       for (const file of filesUnder(dir).sort()) {
         if (file.endsWith('.expect') || !configFormatOf(undefined, file)) continue;
@@ -85,8 +94,8 @@ function units(): { units: Unit[]; groups: number } {
   return { units: list, groups };
 }
 
-/** Analyses every config fixture and job with default settings and scores each config rule. */
-export function evaluateConfigs(): Evaluation {
+/** Analyses every config fixture and job (of the given corpus, else the main one) with default settings and scores each config rule. */
+export function evaluateConfigs(corpus: ConfigCorpus = DEFAULT_CORPUS): Evaluation {
   const settings = defaultSettings();
   const rules = CONFIG_RULES.filter((rule) => effectiveSeverity(rule, settings) !== null);
   const scores = new Map<string, RuleScore>();
@@ -94,7 +103,7 @@ export function evaluateConfigs(): Evaluation {
     if (!scores.has(rule.meta.id)) scores.set(rule.meta.id, { ruleId: rule.meta.id, tier: rule.meta.tier, tp: 0, fp: 0, fn: 0, held: [], falsePositives: [], falseNegatives: [] });
   }
   const failures: string[] = [];
-  const { units: list } = units();
+  const { units: list } = units(corpus);
   let lineCount = 0;
   for (const unit of list) {
     const text = readFileSync(unit.file, 'utf8');

@@ -10,6 +10,8 @@
  *   tsx scripts/eval-rules.ts --quiet            table only
  *   tsx scripts/eval-rules.ts --corpus DIR       score another directory of `<name>.py` + `<name>.expect.json`
  *                                                (e.g. a hold-out set), Python rules only, no baseline check
+ *   tsx scripts/eval-rules.ts --config-corpus DIR  the config rules on DIR/configs/<format>/ files and DIR/jobs/<job>/
+ *                                                workspaces (laid out like test/fixtures/), no baseline check
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,9 +28,30 @@ import {
 import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
 import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
 
-const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet]';
+const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet] | [--config-corpus DIR] [--quiet]';
 
 async function main(argv: string[]): Promise<number> {
+  const configCorpusAt = argv.indexOf('--config-corpus');
+  if (configCorpusAt !== -1) {
+    const dir = argv[configCorpusAt + 1];
+    const rest = argv.filter((_, i) => i !== configCorpusAt && i !== configCorpusAt + 1);
+    if (!dir || rest.some((a) => a !== '--quiet')) {
+      console.error(USAGE);
+      return 2;
+    }
+    // DIR/configs/<format>/<file> single files and DIR/jobs/<job>/ workspaces, laid out like test/fixtures/.
+    const root = path.resolve(dir);
+    const evaluation = evaluateConfigs({ configsDir: path.join(root, 'configs'), jobsDir: path.join(root, 'jobs') });
+    console.log(`Config rules on ${path.relative(process.cwd(), root) || '.'} (no baseline)`);
+    console.log(formatTable(evaluation));
+    const misses = formatMisses(evaluation);
+    if (!rest.includes('--quiet') && misses) console.log(`\n${misses}`);
+    if (evaluation.failures.length > 0) {
+      console.error(`\nrules threw (or fixtures did not parse):\n  ${evaluation.failures.join('\n  ')}`);
+      return 1;
+    }
+    return 0;
+  }
   const corpusAt = argv.indexOf('--corpus');
   if (corpusAt !== -1) {
     const dir = argv[corpusAt + 1];
