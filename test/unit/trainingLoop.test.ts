@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { AnalysisContext } from '../../server/src/analysis/context';
 import { loopsInMixedPrecision } from '../../server/src/analysis/mixedPrecision';
-import { beginAnalysis } from '../../server/src/analysis/syntax';
 import type { StepLoop } from '../../server/src/analysis/trainingLoop';
 import { pythonParser } from './analyze';
 
@@ -19,7 +18,6 @@ interface LoopSummary {
 async function stepLoops(text: string): Promise<LoopSummary[]> {
   const tree = (await pythonParser()).parse(text)!;
   try {
-    beginAnalysis();
     const context = new AnalysisContext(tree, text, 'file:///test.py');
     const loops: StepLoop[] = context.stepLoops();
     const mixed = loopsInMixedPrecision(context, loops);

@@ -12,7 +12,7 @@ import type { CostEffect, Fix, RelatedLocation, Rule } from '../rules/rule';
 import { estimateScript, savingOf, type FindingSaving, type ScriptEstimate } from '../estimates/estimate';
 import type { SiblingFileReader } from './configOverrides';
 import { AnalysisContext } from './context';
-import { beginAnalysis, rangeOf } from './syntax';
+import { rangeOf } from './syntax';
 
 export interface Finding {
   /** A rule id (`GA201`), or `GA000` for notes about the file itself (too large, binary). */
@@ -90,7 +90,6 @@ export function analyzePython(
   rules: readonly Rule[] = RULES,
   options: AnalysisOptions = {},
 ): AnalysisOutcome {
-  beginAnalysis();
   const context = new AnalysisContext(tree, text, uri, settings, options.siblingFiles);
   const findings: Finding[] = [];
   const effects = new Map<Finding, CostEffect>();

@@ -16,23 +16,31 @@ export function dottedName(node: Node | null): string | null {
 
 /*
  * Rules ask the same questions of the same call nodes many times, and every answer crosses into wasm and
- * allocates node objects. Answers are memoised by node id for the duration of one analysis (one tree):
- * the engine calls `beginAnalysis()` first, so ids of a freed tree are never looked up again.
+ * allocates node objects. Answers are memoised by node id per tree: ids are unique only within a live tree (a freed
+ * tree's ids are reused by the next one), so the memo lives and dies with its Tree object — any caller, the engine or
+ * `green-ai estimate` analysing several files in one process, gets answers about its own tree.
  */
-const calleeNames = new Map<number, string | null>();
-const calleeMethods = new Map<number, string | null>();
-const argumentTables = new Map<number, ArgumentTable>();
-const callTexts = new Map<number, string>();
+interface CallMemo {
+  calleeNames: Map<number, string | null>;
+  calleeMethods: Map<number, string | null>;
+  argumentTables: Map<number, ArgumentTable>;
+  callTexts: Map<number, string>;
+}
 
-export function beginAnalysis(): void {
-  calleeNames.clear();
-  calleeMethods.clear();
-  argumentTables.clear();
-  callTexts.clear();
+const memos = new WeakMap<Tree, CallMemo>();
+
+function memoOf(node: Node): CallMemo {
+  let memo = memos.get(node.tree);
+  if (!memo) {
+    memo = { calleeNames: new Map(), calleeMethods: new Map(), argumentTables: new Map(), callTexts: new Map() };
+    memos.set(node.tree, memo);
+  }
+  return memo;
 }
 
 /** A call's source text, read once per analysis (reading it asks wasm for the node's end). */
 function callText(call: Node): string {
+  const { callTexts } = memoOf(call);
   let text = callTexts.get(call.id);
   if (text === undefined) {
     text = call.text;
@@ -50,6 +58,7 @@ interface ArgumentTable {
 }
 
 function argumentTable(call: Node): ArgumentTable {
+  const { argumentTables } = memoOf(call);
   let table = argumentTables.get(call.id);
   if (table) return table;
   const field = call.childForFieldName('arguments');
@@ -118,6 +127,7 @@ function plainCalleeText(call: Node): string | null {
 
 /** The called name, e.g. `nn.DataParallel`; null for calls of calls or subscripts. */
 export function calleeName(call: Node): string | null {
+  const { calleeNames } = memoOf(call);
   let name = calleeNames.get(call.id);
   if (name === undefined) {
     const plain = plainCalleeText(call);
@@ -139,6 +149,7 @@ export function calleeName(call: Node): string | null {
 
 /** The last segment of the callee: `zero_grad` for `optimizer.zero_grad(...)`, even when the receiver is an expression. */
 export function calleeMethod(call: Node): string | null {
+  const { calleeMethods } = memoOf(call);
   let method = calleeMethods.get(call.id);
   if (method !== undefined) return method;
   const name = calleeName(call);
@@ -165,7 +176,7 @@ export function argumentList(call: Node): Node | null {
 export function keywordArgument(call: Node, name: string): Node | null {
   // A keyword argument's name is written out in the call's text: where it is not, the argument list need not be read
   // (a walk through wasm). Rules ask most calls of a file for keywords that few of them have.
-  if (!argumentTables.has(call.id) && !callText(call).includes(name)) return null;
+  if (!memoOf(call).argumentTables.has(call.id) && !callText(call).includes(name)) return null;
   return argumentTable(call).keywords.get(name) ?? null;
 }
 

@@ -8,7 +8,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { loadTables, resolveDataset, resolveGpu, resolveLanguageModel, resolveLocation, type Tables } from '../../../shared/src/carbon/index';
 import { AnalysisContext } from '../analysis/context';
 import { huggingFaceArgumentCalls } from '../analysis/frameworks';
-import { beginAnalysis, rangeOf, stringLiteralValue } from '../analysis/syntax';
+import { rangeOf, stringLiteralValue } from '../analysis/syntax';
 import { extractRun, type Fact, type RunFacts } from '../estimates/extract';
 
 const CLOUD_REGION = /^((aws|gcp|azure):)?[a-z]+(-[a-z]+)+-?\d+[a-z]?$/;
@@ -37,7 +37,6 @@ export function dataHoverFor(tree: Tree, text: string, uri: string, position: Po
   if (node.type === 'identifier' && node.parent?.type === 'keyword_argument' && node.parent.childForFieldName('name')?.id === node.id) {
     const field = TRAINER_FIELDS[node.text];
     if (!field) return null;
-    beginAnalysis();
     const context = new AnalysisContext(tree, text, uri);
     const call = node.parent.parent?.parent;
     if (!call || !huggingFaceArgumentCalls(context.calls(), context.imports()).some((c) => c.id === call.id)) return null;
