@@ -22,6 +22,10 @@ const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
 export const CONFIGS_DIR = path.join(FIXTURES, 'configs');
 export const JOBS_DIR = path.join(FIXTURES, 'jobs');
 export const CONFIG_BASELINE_FILE = path.join(CONFIGS_DIR, 'baseline.json');
+/** The blind hold-out of configs and jobs (test/fixtures/configs-holdout/: configs/<format>/ and jobs/<job>/). */
+export const CONFIG_HOLDOUT_DIR = path.join(FIXTURES, 'configs-holdout');
+export const CONFIG_HOLDOUT_BASELINE_FILE = path.join(CONFIG_HOLDOUT_DIR, 'baseline.json');
+export const CONFIG_HOLDOUT_CORPUS = { configsDir: path.join(CONFIG_HOLDOUT_DIR, 'configs'), jobsDir: path.join(CONFIG_HOLDOUT_DIR, 'jobs') };
 
 const MARKER = /#\s*expect:\s*((?:GA\d{3}\s*)+)$/;
 

@@ -3,10 +3,11 @@
  * (test/fixtures/realistic/), per rule and for the core rules, then a check against baseline.json; then the same for
  * the config rules on the config fixtures and the multi-file jobs (scripts/configEvaluation.ts, a directory of
  * test/fixtures/jobs/ = one job), checked against test/fixtures/configs/baseline.json; then the Python rules on the
- * hold-out corpora (test/fixtures/holdout/ and holdout2/, scripts/holdoutCorpus.ts), each checked against its own baseline.json.
+ * hold-out corpora (test/fixtures/holdout/ and holdout2/, scripts/holdoutCorpus.ts), then the config rules on the
+ * config hold-out (test/fixtures/configs-holdout/), each checked against its own baseline.json.
  *
  *   tsx scripts/eval-rules.ts                    table + every false positive/negative; exit 1 on a regression
- *   tsx scripts/eval-rules.ts --update-baseline  also writes the four baseline.json files
+ *   tsx scripts/eval-rules.ts --update-baseline  also writes the five baseline.json files
  *   tsx scripts/eval-rules.ts --quiet            table only
  *   tsx scripts/eval-rules.ts --corpus DIR       score another directory of `<name>.py` + `<name>.expect.json`
  *                                                (e.g. a hold-out set), Python rules only, no baseline check
@@ -25,7 +26,7 @@ import {
   loadBaseline,
   loadCorpus,
 } from './ruleEvaluation';
-import { CONFIG_BASELINE_FILE, evaluateConfigs } from './configEvaluation';
+import { CONFIG_BASELINE_FILE, CONFIG_HOLDOUT_BASELINE_FILE, CONFIG_HOLDOUT_CORPUS, evaluateConfigs } from './configEvaluation';
 import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
 
 const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet] | [--config-corpus DIR] [--quiet]';
@@ -86,7 +87,9 @@ async function main(argv: string[]): Promise<number> {
   const holdoutCode = report(await evaluateCorpus(loadCorpus(HOLDOUT_DIR)), HOLDOUT_BASELINE_FILE, update, argv.includes('--quiet'), 'the hold-out corpus (test/fixtures/holdout/, written blind; see its README)');
   console.log('\nPython rules on the second hold-out corpus (test/fixtures/holdout2/)');
   const holdout2Code = report(await evaluateCorpus(loadCorpus(HOLDOUT2_DIR)), HOLDOUT2_BASELINE_FILE, update, argv.includes('--quiet'), 'the second hold-out corpus (test/fixtures/holdout2/, written blind; see its README)');
-  return Math.max(pythonCode, configCode, holdoutCode, holdout2Code);
+  console.log('\nConfig rules on the config hold-out (test/fixtures/configs-holdout/)');
+  const configHoldoutCode = report(evaluateConfigs(CONFIG_HOLDOUT_CORPUS), CONFIG_HOLDOUT_BASELINE_FILE, update, argv.includes('--quiet'), 'the config hold-out (test/fixtures/configs-holdout/, written blind; see its README)');
+  return Math.max(pythonCode, configCode, holdoutCode, holdout2Code, configHoldoutCode);
 }
 
 function report(evaluation: Awaited<ReturnType<typeof evaluateCorpus>>, baselineFile: string, update: boolean, quiet: boolean, scoredSet?: string): number {

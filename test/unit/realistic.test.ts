@@ -6,7 +6,7 @@
  * `npm run eval:rules -- --update-baseline`.
  */
 import assert from 'node:assert/strict';
-import { CONFIG_BASELINE_FILE, evaluateConfigs } from '../../scripts/configEvaluation';
+import { CONFIG_BASELINE_FILE, CONFIG_HOLDOUT_BASELINE_FILE, CONFIG_HOLDOUT_CORPUS, evaluateConfigs } from '../../scripts/configEvaluation';
 import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from '../../scripts/holdoutCorpus';
 import { compareWithBaseline, evaluateCorpus, formatMisses, loadBaseline, loadCorpus, type Evaluation } from '../../scripts/ruleEvaluation';
 
@@ -81,6 +81,24 @@ describe('second hold-out corpus (test/fixtures/holdout2/, written blind; precis
 
   it('no regression against test/fixtures/holdout2/baseline.json', () => {
     const { regressions } = compareWithBaseline(evaluation, loadBaseline(HOLDOUT2_BASELINE_FILE));
+    assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
+  });
+});
+
+describe('config hold-out (test/fixtures/configs-holdout/, written blind; precision and recall of the config rules)', () => {
+  let evaluation: Evaluation;
+
+  before(() => {
+    evaluation = evaluateConfigs(CONFIG_HOLDOUT_CORPUS);
+  });
+
+  it('loads its files and jobs; every file parses and no rule throws', () => {
+    assert.ok(evaluation.scripts >= 40, `expected at least 40 config files, found ${evaluation.scripts}`);
+    assert.deepEqual(evaluation.failures, []);
+  });
+
+  it('no regression against test/fixtures/configs-holdout/baseline.json', () => {
+    const { regressions } = compareWithBaseline(evaluation, loadBaseline(CONFIG_HOLDOUT_BASELINE_FILE));
     assert.deepEqual(regressions, [], `regressions:\n${regressions.join('\n')}\n\nall misses now:\n${formatMisses(evaluation)}`);
   });
 });
