@@ -17,7 +17,7 @@ import { siblingFileReaderFor } from '../analysis/siblingFileReader';
 import { configFormatOf } from '../configs/configFile';
 import { compilePython, createPythonParser, type CompiledPython } from '../documents/pythonParser';
 import { graphOf } from '../jobs/discover';
-import { SCHEDULER_FILE, type JobGraph } from '../jobs/graph';
+import { fileUri, SCHEDULER_FILE, type JobGraph } from '../jobs/graph';
 import { diskReader } from '../jobs/reader';
 import { analyzeNotebookText, type LocatedFinding } from '../notebooks/ipynb';
 
@@ -148,6 +148,11 @@ export async function checkWorkerMain(): Promise<void> {
   parentPort!.postMessage({ kind: 'done' } satisfies WorkerMessage);
 }
 
+/**
+ * The job graph of a check run. A job's relative paths resolve as on the cluster (graph.ts): its working directory,
+ * the script's own directory, then the submit directory, taken to be where `green-ai check` runs (the project root,
+ * where `sbatch jobs/x.sbatch` is typed), as the server takes its workspace folders.
+ */
 function jobGraphOf(schedulers: readonly string[]): JobGraph {
   return graphOf(schedulers, diskReader, [process.cwd()]);
 }
@@ -161,7 +166,10 @@ export function analyzeFile(parser: Parser, file: string, settings: Settings, gr
   }
   if (isNotebookFile(file)) return withErrors(file, { ...analyzeNotebookText(parser, text, file, settings), estimate: null });
   const configFormat = configFormatOf(undefined, file);
-  if (configFormat) return withErrors(file, analyzeConfig(text, file, configFormat, settings, undefined, graph?.viewOf(path.resolve(file))));
+  // The file's URI, as the server and the evaluation pass it: the composed Hydra forms of the config rules recognise
+  // the analysed file among the job's files by URI (a bare relative path matched none, so the CLI judged every file
+  // of a Hydra job alone).
+  if (configFormat) return withErrors(file, analyzeConfig(text, fileUri(path.resolve(file)), configFormat, settings, undefined, graph?.viewOf(path.resolve(file))));
   const note = precheck(text, settings);
   if (note) return { file, findings: [note], errors: [] };
   const tree = parser.parse(text);

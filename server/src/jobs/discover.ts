@@ -1,13 +1,12 @@
 /**
  * Finding the scheduler files of a workspace without an editor having opened them: a bounded walk for `*.sbatch`,
- * `*.slurm` and `*.sh` files that contain an `#SBATCH` directive (the job graph needs them to know that a config it
- * is asked about is launched by some job). Skips VCS, dependency and virtualenv folders; stops at a file budget so a
+ * `*.slurm` and `*.sh` files that contain an `#SBATCH` directive or launch a Python entry script (the job graph needs
+ * them to know that a config it is asked about is launched by some job). Skips VCS, dependency and virtualenv folders; stops at a file budget so a
  * huge tree cannot stall the server.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { hasSbatchDirectives } from '../configs/slurm';
-import { JobGraph, SCHEDULER_FILE } from './graph';
+import { JobGraph, mayBeJob, SCHEDULER_FILE } from './graph';
 import type { FileReader } from './reader';
 
 const SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', 'venv', 'env', '.tox', '.mypy_cache', '.pytest_cache', 'site-packages', 'dist', 'build', 'wandb', 'mlruns', 'outputs', 'lightning_logs']);
@@ -40,12 +39,15 @@ export function schedulerCandidates(root: string, skip: (file: string) => boolea
   return found;
 }
 
-/** A graph over the given scheduler candidates: every one with `#SBATCH` directives becomes a job. */
+/**
+ * A graph over the given scheduler candidates: every batch script (`#SBATCH` directives) and every launcher script
+ * that starts a Python entry script of the workspace becomes a job (graph.ts buildJob).
+ */
 export function graphOf(candidates: readonly string[], reader: FileReader, roots: readonly string[]): JobGraph {
   const graph = new JobGraph(reader, () => roots);
   for (const file of candidates) {
     const text = reader.read(file);
-    if (text !== undefined && hasSbatchDirectives(text)) graph.setScheduler(file, text);
+    if (text !== undefined && mayBeJob(text)) graph.setScheduler(file, text);
   }
   return graph;
 }

@@ -1,10 +1,12 @@
 /**
- * The job graph (rule catalogue §4): a SLURM batch script → its launch commands (`srun`, `torchrun`, `accelerate
+ * The job graph (rule catalogue §4): a SLURM batch script, or a launcher shell script that starts a Python entry
+ * point (`run_local.sh`: a job without an allocation), → its launch commands (`srun`, `torchrun`, `accelerate
  * launch`, `deepspeed`, `python`) → the entry script → the configs the launch line and the script reference
  * (`--config_file`, `--deepspeed ds.json`, any literal `.yaml`/`.json` argument, Hydra `--config-name`/`--config-path`
  * and `@hydra.main`, `HfArgumentParser.parse_json_file`, an Accelerate config's `deepspeed_config_file`, a
  * TrainingArguments file's `deepspeed:`). Paths resolve against the launch's working directory (`#SBATCH --chdir`, a
- * literal `cd`), the scheduler's directory and the workspace roots; a path that resolves nowhere is left out (the rules
+ * literal `cd`), the scheduler's directory and the workspace roots (where a cluster would run it: the batch script's
+ * directory or the submit directory); a path that resolves nowhere is left out (the rules
  * then stay as uncertain as without the graph). Files are read through a FileReader so that the server (open buffers
  * first) and the CLI (disk) build the same graph. A Hydra app's launch also gets its composed config (hydra.ts): the
  * selected group options become configs of the launch, and a group option that does not exist yet is a missing file
@@ -65,6 +67,11 @@ export interface JobLaunch {
 export interface Job {
   path: string;
   uri: string;
+  /**
+   * `batch`: a SLURM batch script (`#SBATCH`); `launcher`: a plain shell script whose lines launch a Python entry
+   * point. A launcher says nothing about the resources the run gets (no allocation), only how it is launched.
+   */
+  kind: 'batch' | 'launcher';
   lines: LineIndex;
   script: JobScript;
   allocation: GpuAllocation | undefined;
@@ -83,13 +90,25 @@ export interface JobUse {
   config: ResolvedConfig | undefined;
 }
 
+/** A Hydra app some launch composes whose config tree holds the file (jobs/hydra.ts). */
+export interface HydraAppUse {
+  job: Job;
+  launch: JobLaunch;
+  composition: HydraComposition;
+}
+
 /** What the job graph says about one file: the job it schedules, and the jobs that use it. */
 export interface JobView {
   scheduled: Job | undefined;
   uses: JobUse[];
+  /**
+   * The Hydra apps whose config tree holds this file, whether or not their compositions select it: a group option
+   * that no composition selects is not what those runs use (absent: none, or no graph).
+   */
+  apps?: HydraAppUse[];
 }
 
-export const NO_JOBS: JobView = { scheduled: undefined, uses: [] };
+export const NO_JOBS: JobView = { scheduled: undefined, uses: [], apps: [] };
 
 export function fileUri(filePath: string): string {
   return pathToFileURL(filePath).href;
@@ -100,26 +119,48 @@ const CONFIG_EXTENSION = /\.(ya?ml|json|jsonc)$/i;
 export const SCHEDULER_FILE = /\.(sbatch|slurm|sh|bash)$/i;
 const MAX_CONFIGS_PER_LAUNCH = 16;
 
-/** Builds the job of a SLURM batch script; undefined for any other text. */
+/** Launcher words whose presence makes a script without `#SBATCH` worth parsing as a launcher (cheap pre-filter). */
+const LAUNCH_WORD = /(^|[\s/;&|(])(python[\d.]*|torchrun|accelerate|deepspeed)(\s|$)/m;
+/** Entry scripts that install or package, not train: a script that only runs them sets up an environment. */
+const SETUP_ENTRY = /(^|\/)(setup|conftest)\.py$/;
+
+/** Whether a shell text may describe a job: `#SBATCH` directives, or a line that may launch Python (buildJob decides). */
+export function mayBeJob(text: string): boolean {
+  return hasSbatchDirectives(text) || LAUNCH_WORD.test(text);
+}
+
+/**
+ * Builds the job of a SLURM batch script, or of a launcher script (no `#SBATCH`) with a launch of a Python entry
+ * script found in the workspace; undefined for any other text (environment set-up: `pip install`, `module load`,
+ * `python -m pip`, `python setup.py`).
+ */
 export function buildJob(schedulerPath: string, text: string, reader: FileReader, roots: readonly string[]): Job | undefined {
-  if (!hasSbatchDirectives(text)) return undefined;
+  const kind = hasSbatchDirectives(text) ? 'batch' : 'launcher';
+  if (kind === 'launcher' && !LAUNCH_WORD.test(text)) return undefined;
   const script = parseJobScript(text);
+  if (kind === 'launcher' && script.launches.length === 0) return undefined;
   const lines = new LineIndex(text);
-  const allocation = gpuAllocation(script);
+  // A launcher runs inside whatever the caller holds: it allocates nothing (GA701–GA703 have nothing to judge).
+  const allocation = kind === 'batch' ? gpuAllocation(script) : undefined;
   const files = new Set<string>([schedulerPath]);
   const missing = new Set<string>();
-  const baseDir = directoryOf(schedulerPath, directive(script, 'chdir')?.value);
+  const baseDir = directoryOf(schedulerPath, kind === 'batch' ? directive(script, 'chdir')?.value : undefined);
+  // An absolute cluster path is matched by name under the script's own directory first, then the workspace roots.
+  const nameRoots = [...new Set([path.dirname(schedulerPath), ...roots])];
   const launches = script.launches.map((launch) => {
     const cwd = workingDirectory(script, launch, baseDir);
-    const resolver = new Resolver(reader, [cwd, path.dirname(schedulerPath), ...roots], missing, roots);
-    const built = buildLaunch(schedulerPath, lines, launch, cwd, resolver, allocation);
+    const resolver = new Resolver(reader, [cwd, path.dirname(schedulerPath), ...roots], missing, nameRoots);
+    return buildLaunch(schedulerPath, lines, launch, cwd, resolver, allocation);
+  });
+  const kept = kind === 'batch' ? launches : launches.filter((launch) => launch.entry && !SETUP_ENTRY.test(launch.entry.path));
+  if (kept.length === 0) return undefined;
+  for (const built of kept) {
     for (const file of built.hydra?.files ?? []) files.add(file.path);
     for (const config of built.configs) files.add(config.path);
     if (built.entry) files.add(built.entry.path);
-    return built;
-  });
+  }
   for (const file of files) missing.delete(file);
-  return { path: schedulerPath, uri: fileUri(schedulerPath), lines, script, allocation, launches, files, missing };
+  return { path: schedulerPath, uri: fileUri(schedulerPath), kind, lines, script, allocation, launches: kept, files, missing };
 }
 
 function directoryOf(schedulerPath: string, chdir: string | undefined): string {
@@ -345,13 +386,33 @@ function torchrunNodes(words: readonly Word[]): number | undefined {
   return undefined;
 }
 
-/** Total processes of a launch across its nodes, when known. */
+/**
+ * Total processes of a launch across its nodes, when known. Unknown for a launcher script's launch: its count is
+ * multiplied by however the script itself is started (once by hand, or once per task under `srun` in a batch job),
+ * which the script does not say.
+ */
 export function worldSize(job: Job, launch: JobLaunch): number | undefined {
+  if (job.kind === 'launcher') return undefined;
   const perNode = launch.processesPerNode === 'all' ? job.allocation?.perNode : launch.processesPerNode;
   if (typeof perNode !== 'number') return undefined;
   const copies = launch.launch.underSrun ? (launch.launch.srunCopiesPerNode === undefined ? job.allocation?.tasksPerNode ?? 1 : launch.launch.srunCopiesPerNode) : 1;
   if (copies === null) return undefined;
   return perNode * copies * launch.nodes;
+}
+
+/**
+ * Whether a file lies in the config tree of the Hydra app a launch composes: under its config folder. Where that
+ * folder is the entry script's own directory (no `config_path`: the project tree itself), only the group folders the
+ * composition draws from count, so that unrelated YAML files of the project stay outside the app.
+ */
+function inConfigTree(launch: JobLaunch, composition: HydraComposition, filePath: string): boolean {
+  if (!/\.ya?ml$/i.test(filePath)) return false;
+  const relative = path.relative(composition.configDir, filePath);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return false;
+  if (!launch.entry || path.dirname(launch.entry.path) !== composition.configDir) return true;
+  const group = relative.split(path.sep)[0]!;
+  if (group === relative) return false; // a file beside the entry script: not a group option
+  return composition.files.some((file) => path.relative(composition.configDir, file.path).split(path.sep)[0] === group && file.path !== composition.primary);
 }
 
 /**
@@ -399,13 +460,16 @@ export class JobGraph {
 
   viewOf(filePath: string): JobView {
     const uses: JobUse[] = [];
+    const apps: HydraAppUse[] = [];
     for (const job of this.jobs.values()) {
-      if (!job.files.has(filePath)) continue;
       for (const launch of job.launches) {
+        if (launch.hydra && inConfigTree(launch, launch.hydra, filePath)) apps.push({ job, launch, composition: launch.hydra });
+        if (!job.files.has(filePath)) continue;
         const config = launch.configs.find((c) => c.path === filePath);
-        if (config || launch.entry?.path === filePath) uses.push({ job, launch, config });
+        // A launcher's run of an entry script carries no allocation facts (GPUs, --time) for the script's estimate.
+        if (config || (launch.entry?.path === filePath && job.kind === 'batch')) uses.push({ job, launch, config });
       }
     }
-    return { scheduled: this.jobs.get(filePath), uses };
+    return { scheduled: this.jobs.get(filePath), uses, apps };
   }
 }

@@ -1,11 +1,10 @@
 /**
  * The server's job graph: one per server, over every workspace folder, discovered lazily (the first time a file's
- * view is asked for) by a bounded walk for batch scripts, then kept current from document changes and file events.
+ * view is asked for) by a bounded walk for batch and launcher scripts, then kept current from document changes and file events.
  * Reads go through the injected reader, so unsaved editor text is what the graph sees.
  */
-import { hasSbatchDirectives } from '../configs/slurm';
 import { schedulerCandidates } from './discover';
-import { JobGraph, type JobView } from './graph';
+import { JobGraph, mayBeJob, type JobView } from './graph';
 import type { FileReader } from './reader';
 
 export class WorkspaceJobs {
@@ -30,7 +29,7 @@ export class WorkspaceJobs {
   /** The scheduler's own text as the editor has it now (so its analysis never sees a stale job). */
   schedulerText(filePath: string, text: string): void {
     this.discover();
-    if (hasSbatchDirectives(text) || this.graph.job(filePath)) this.graph.setScheduler(filePath, text);
+    if (mayBeJob(text) || this.graph.job(filePath)) this.graph.setScheduler(filePath, text);
   }
 
   /** A file changed: rebuilds the jobs it belongs to; returns every file whose findings may have changed. */
@@ -45,7 +44,7 @@ export class WorkspaceJobs {
     for (const root of this.roots) {
       for (const file of schedulerCandidates(root)) {
         const text = this.reader.read(file);
-        if (text !== undefined && hasSbatchDirectives(text)) this.graph.setScheduler(file, text);
+        if (text !== undefined && mayBeJob(text)) this.graph.setScheduler(file, text);
       }
     }
   }

@@ -10,7 +10,7 @@ import { ampMissing } from '../GA101-amp-missing';
 import type { Fix } from '../rule';
 import type { TextEdit } from 'vscode-languageserver-types';
 import { fileUri } from '../../jobs/graph';
-import { composedFindings, compositionsOf, literalOf, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, compositionsOf, literalOf, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const EFFECT = { kind: 'precision', to: 'bf16', label: 'bf16 mixed precision' } as const;
@@ -20,6 +20,7 @@ const CPU_DISTRIBUTED = new Set(['MULTI_CPU', 'XLA', 'TPU']);
 export const ampMissingConfig: ConfigRule = {
   meta: ampMissing.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     const { configs, editor } = trainingConfigs(context);
     // A file of a Hydra job: the trainer is judged on the composed config, where the effective value is set.
     const hydra = compositionsOf(context).length > 0;

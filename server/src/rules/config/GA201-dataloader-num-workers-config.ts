@@ -6,7 +6,7 @@ import { entryOf, numberOf, type ConfigEditor, type ConfigEntry } from '../../co
 import type { TrainingConfig } from '../../configs/kinds';
 import { dataloaderNumWorkers } from '../GA201-dataloader-num-workers';
 import { huggingFaceAnchor, trains } from './GA101-amp-missing-config';
-import { composedFindings, compositionsOf, hasTrainer, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, compositionsOf, hasTrainer, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { isDebugProfile, setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const WORKERS = 4;
@@ -15,6 +15,7 @@ const EFFECT = { kind: 'slowdown', factor: 'dataloader-single-process-stall', la
 export const dataloaderNumWorkersConfig: ConfigRule = {
   meta: dataloaderNumWorkers.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     if (isDebugProfile(context.path)) return [];
     const { configs, editor } = trainingConfigs(context);
     const hydra = compositionsOf(context).length > 0;

@@ -5,12 +5,13 @@
 import { booleanOf, entryOf, stringOf, scalarAt } from '../../configs/tree';
 import { dataloaderPinMemory } from '../GA202-dataloader-pin-memory';
 import { fileUri } from '../../jobs/graph';
-import { composedFindings, compositionsOf, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, compositionsOf, scalarOf, setHere, setValueEdit, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 export const dataloaderPinMemoryConfig: ConfigRule = {
   meta: dataloaderPinMemory.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     const { configs, editor } = trainingConfigs(context);
     // A file of a Hydra job: judged on the composed config, reported where pin_memory is set.
     if (compositionsOf(context).length > 0) return composedFindings(context, (job) => pinComposed(context, job));

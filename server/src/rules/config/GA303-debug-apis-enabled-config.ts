@@ -9,7 +9,7 @@
 import { booleanOf, entryOf, literal, mapAt, type ConfigEditor, type ConfigEntry, type ConfigMap } from '../../configs/tree';
 import type { ComposedValue } from '../../jobs/hydra';
 import { debugApisEnabled } from '../GA303-debug-apis-enabled';
-import { composedFindings, composedFix, compositionsOf, hasTrainer, scalarOf, setHere, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, composedFix, compositionsOf, hasTrainer, scalarOf, setHere, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { isDebugProfile, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const ANOMALY = 'detect_anomaly: true runs autograd anomaly detection (a NaN check and a stack trace record on every backward op)';
@@ -17,6 +17,7 @@ const ANOMALY = 'detect_anomaly: true runs autograd anomaly detection (a NaN che
 export const debugApisEnabledConfig: ConfigRule = {
   meta: debugApisEnabled.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     if (isDebugProfile(context.path)) return [];
     const { configs, editor } = trainingConfigs(context);
     // A file of a Hydra job: the trainer's switches are those the run gets, after group selection and overrides.

@@ -1,9 +1,10 @@
 /**
  * GA601 in configs: a Lightning CLI / Hydra trainer config with none of `max_epochs`, `max_steps` (≠ -1), `max_time`
  * or `fast_dev_run`, so Lightning trains for up to 1000 epochs; `max_epochs: -1` without another bound trains until
- * stopped. A Hydra file composed from `defaults:` may get the bound elsewhere and is left alone; an EarlyStopping
- * callback lowers the finding to information. When a batch job that runs this config has a `--time` limit (job
- * graph), the quick fix writes it as `max_time`, so the trainer stops and saves before the scheduler kills the job.
+ * stopped (reported on that key, at information: the catalogue's level for an explicit open end). A Hydra file
+ * composed from `defaults:` may get the bound elsewhere and is left alone; an EarlyStopping callback lowers the finding
+ * to information. When a batch job that runs this config has a `--time` limit (job graph), the quick fix writes it as
+ * `max_time`, so the trainer stops and saves before the scheduler kills the job.
  */
 import { entryOf, numberOf, scalarAt, stringOf, type ConfigEntry, type ConfigMap } from '../../configs/tree';
 import type { TrainingConfig } from '../../configs/kinds';
@@ -12,6 +13,7 @@ import type { Fix } from '../rule';
 import type { Range } from 'vscode-languageserver-types';
 import { fileUri } from '../../jobs/graph';
 import { composedFindings, compositionsOf, hasTrainer, scalarOf, setHere, viaRelated, type ComposedJob } from './hydraComposed';
+import { unselectedHydraOption } from './hydraComposed';
 import { launchRelated, setOnLaunchLine, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const DEFAULT_EPOCHS = 1000;
@@ -21,6 +23,7 @@ const MARGIN_MINUTES = 10;
 export const unboundedTrainingLengthConfig: ConfigRule = {
   meta: unboundedTrainingLength.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     const { configs, editor } = trainingConfigs(context);
     // A file of a Hydra job: the budget is judged on the composed config (jobs/hydra.ts).
     if (compositionsOf(context).length > 0) return composedFindings(context, (job) => composedBudget(context, job));
@@ -34,7 +37,8 @@ export const unboundedTrainingLengthConfig: ConfigRule = {
       const epochs = entryOf(trainer, 'max_epochs');
       const epochValue = epochs?.value?.type === 'scalar' ? numberOf(epochs.value) : undefined;
       if (bounded || (epochs && epochValue !== -1)) return [];
-      const anchor = anchorOf(config, trainer);
+      // The catalogue's anchor: the offending key where there is one (`max_epochs: -1`), else the trainer's context line.
+      const anchor = epochs ?? anchorOf(config, trainer);
       if (!anchor) return [];
       const earlyStopping = context.lines.text.slice(trainer.start, trainer.end).includes('EarlyStopping');
       const fixes: Fix[] = [];
@@ -50,7 +54,10 @@ export const unboundedTrainingLengthConfig: ConfigRule = {
       const message = epochs
         ? 'This Lightning trainer has max_epochs: -1 and no max_steps or max_time: it trains until stopped by hand or by the scheduler. Set the intended budget (max_epochs, max_steps or max_time).'
         : `This Lightning trainer sets none of max_epochs, max_steps or max_time, so Lightning trains for up to ${DEFAULT_EPOCHS} epochs${earlyStopping ? ' unless EarlyStopping stops it' : ''}. Set the intended budget (max_epochs, max_steps or max_time).`;
-      return [{ range: context.lines.range(anchor.keySpan.start, anchor.keySpan.end), message, fixes, related, uncertain: earlyStopping }];
+      const range = epochs ? context.lines.range(epochs.keySpan.start, epochs.span.end) : context.lines.range(anchor.keySpan.start, anchor.keySpan.end);
+      // `max_epochs: -1` asks for open-ended training in so many words (a pre-training run stopped by hand or by a
+      // token budget): the catalogue reports it at information, like a run EarlyStopping may end.
+      return [{ range, message, fixes, related, uncertain: earlyStopping || epochs !== undefined }];
     });
   },
 };
@@ -109,7 +116,8 @@ function composedBudget(context: ConfigContext, { composition, job }: ComposedJo
   const message = epochs
     ? 'The trainer Hydra composes for this job has max_epochs: -1 and no max_steps or max_time: it trains until stopped by hand or by the scheduler. Set the intended budget (max_epochs, max_steps or max_time).'
     : `The trainer Hydra composes for this job gets none of max_epochs, max_steps or max_time from its config files or the launch line, so Lightning trains for up to ${DEFAULT_EPOCHS} epochs. Set the intended budget (max_epochs, max_steps or max_time).`;
-  return [{ range, message, fixes, related }];
+  // `max_epochs: -1` is open-ended on purpose: information (catalogue), as in a single config file.
+  return [{ range, message, fixes, related, uncertain: epochs !== undefined }];
 }
 
 function positive(entry: ConfigEntry | undefined): boolean {

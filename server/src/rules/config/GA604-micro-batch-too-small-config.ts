@@ -11,7 +11,7 @@ import { entryOf, numberOf, type ConfigEditor, type ConfigEntry, type ConfigMap 
 import type { ComposedValue } from '../../jobs/hydra';
 import { microBatchTooSmall } from '../GA604-micro-batch-too-small';
 import type { Fix } from '../rule';
-import { composedFindings, composedFix, compositionsOf, hasTrainer, packagesWith, scalarOf, setAtRelated, setHere, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, composedFix, compositionsOf, hasTrainer, packagesWith, scalarOf, setAtRelated, setHere, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 const MIN_ACCUMULATION = 8;
@@ -20,6 +20,7 @@ const TARGET_BATCH = 4;
 export const microBatchTooSmallConfig: ConfigRule = {
   meta: microBatchTooSmall.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     const { configs, editor } = trainingConfigs(context);
     // A file of a Hydra job: TrainingArguments and the Lightning pair are judged on the composed config. A DeepSpeed
     // config is not composed by Hydra (a JSON file the script passes on), so it stays judged on its own.

@@ -11,12 +11,13 @@ import { entryOf, numberOf, scalarAt, stringOf, type ConfigEntry } from '../../c
 import { worldSize } from '../../jobs/graph';
 import type { ComposedValue, HydraComposition } from '../../jobs/hydra';
 import { globalBatchOversized } from '../GA605-global-batch-oversized';
-import { composedFindings, compositionsOf, hasTrainer, launchOf, packagesWith, scalarOf, setAtRelated, setHere, viaRelated, type ComposedJob } from './hydraComposed';
+import { composedFindings, compositionsOf, hasTrainer, launchOf, packagesWith, scalarOf, setAtRelated, setHere, viaRelated, type ComposedJob, unselectedHydraOption } from './hydraComposed';
 import { jobWorldSizes, launchRelated, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
 export const globalBatchOversizedConfig: ConfigRule = {
   meta: globalBatchOversized.meta,
   check(context) {
+    if (unselectedHydraOption(context)) return []; // an option of a Hydra app no run selects (hydraComposed.ts)
     const { configs } = trainingConfigs(context);
     if (compositionsOf(context).length > 0) return composedFindings(context, (job) => composedBatch(context, job));
     const findings: ConfigRuleFinding[] = [];

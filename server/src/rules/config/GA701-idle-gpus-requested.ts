@@ -6,7 +6,9 @@
  * With the job graph, an `accelerate launch` without `--num_processes` takes the count from its `--config_file`, and a
  * plain `python` launch is judged by its entry script: one that spreads over every GPU itself (DataParallel,
  * device_map, mp.spawn, HF/Lightning Trainer) is not flagged; one that does not is flagged at the rule's severity.
- * Without the entry script the plain-python finding is uncertain (information).
+ * Without the entry script the plain-python finding is uncertain (information). Under `srun` a Lightning script starts
+ * no processes itself (one rank per SLURM task): srun's tasks per node are the processes, judged once Lightning's
+ * `devices` (launch line, Hydra-composed or config) is known to equal them.
  * A Kubeflow PyTorchJob manifest is checked the same way per replica type: `nvidia.com/gpu` per pod against the
  * processes its container starts (configs/kubernetes.ts), anchored on the limit, × replicas for the idle GPU-hours.
  */
@@ -21,6 +23,7 @@ import { pytorchJobOf } from '../../configs/kubernetes';
 import type { TrainingConfig } from '../../configs/kinds';
 import type { ConfigEditor } from '../../configs/tree';
 import path from 'node:path';
+import type { Range } from 'vscode-languageserver-types';
 import { entryOf, numberOf, scalarAt } from '../../configs/tree';
 import { jobScript, otherFileEdits, trainingConfigs, type ConfigContext, type ConfigRule, type ConfigRuleFinding } from './rule';
 
@@ -56,17 +59,25 @@ export const idleGpusRequested: ConfigRule = {
     // CPU runs (a flag on the launch line, or a config that forces the CPU) are GA702's
     const launches = job.launches.filter((launch) => launch.cpuEvidence.length === 0 && configCpuEvidence(linkedOf(launch)).length === 0);
     if (launches.length === 0) return [];
-    let main: { launch: Launch; perNode: number; linked: JobLaunch | undefined } | undefined;
+    let main: { launch: Launch; perNode: number; linked: JobLaunch | undefined; devices: LightningDevices | undefined } | undefined;
     for (const launch of launches) {
       const linked = context.jobs.scheduled?.launches.find((l) => l.launch.command.start === launch.command.start);
       const perNode = processesPerNode(launch, allocation, linked);
       if (perNode === null) return []; // one launch may use every GPU, or its size is decided at run time
-      // the script spreads over the GPUs itself (also a Lightning Trainer that Hydra instantiates from the composed config)
-      if (launch.launcher === 'python' && launch.defaulted && (linked?.entry?.facts.multiGpuInProcess || instantiatesLightning(linked?.hydra))) return [];
-      if (!main || perNode >= main.perNode) main = { launch, perNode, linked };
+      let devices: LightningDevices | undefined;
+      if (launch.launcher === 'python' && launch.defaulted && launch.underSrun && runsLightning(linked)) {
+        // Under srun, Lightning starts no processes of its own: each SLURM task is one rank on one device, and a
+        // `devices` other than the tasks per node stops the job with a ValueError (not idle GPUs). So srun's task
+        // count is the process count, but only once `devices` is known to agree with it.
+        devices = lightningDevices(context, linked!);
+        if (!devices || devices.count !== perNode) return [];
+      } else if (launch.launcher === 'python' && launch.defaulted && (linked?.entry?.facts.multiGpuInProcess || instantiatesLightning(linked?.hydra))) {
+        return []; // the script spreads over the GPUs itself (also a Lightning Trainer that Hydra instantiates from the composed config)
+      }
+      if (!main || perNode >= main.perNode) main = { launch, perNode, linked, devices };
     }
     if (!main || main.perNode >= allocation.perNode) return [];
-    return [finding(context, allocation, main.launch, main.perNode, main.linked)];
+    return [finding(context, allocation, main.launch, main.perNode, main.linked, main.devices)];
   },
 };
 
@@ -80,7 +91,58 @@ function processesPerNode(launch: Launch, allocation: GpuAllocation, linked: Job
   return copies === null ? null : copies * count;
 }
 
-function finding(context: ConfigContext, allocation: GpuAllocation, launch: Launch, perNode: number, linked: JobLaunch | undefined): ConfigRuleFinding {
+/** A Lightning `devices` count the launch gets, and where it is written (related information). */
+interface LightningDevices {
+  count: number;
+  uri: string;
+  range: Range;
+  text: string;
+}
+
+/** The entry script is a Lightning script (Trainer, LightningCLI), or Hydra instantiates a Lightning Trainer. */
+function runsLightning(linked: JobLaunch | undefined): boolean {
+  return Boolean(linked?.entry?.facts.multiGpuInProcess?.value.includes('Lightning') || instantiatesLightning(linked?.hydra));
+}
+
+/**
+ * `devices` as the run gets it: the launch line (`--trainer.devices=2`, `--trainer.devices 2`, a Hydra
+ * `trainer.devices=2`; the last one wins), else the Hydra-composed `trainer.devices`, else a literal `devices:` in a
+ * trainer config the launch loads. Undefined for `auto`, a list or anything decided at run time.
+ */
+function lightningDevices(context: ConfigContext, linked: JobLaunch): LightningDevices | undefined {
+  const words = linked.launch.command.words;
+  const entry = linked.launch.entry;
+  const from = entry ? words.findIndex((w) => w.start === entry.start) + 1 : words.length;
+  let onLine: LightningDevices | null | undefined;
+  for (let i = from; i < words.length; i++) {
+    const word = words[i]!;
+    const match = /^(?:--|\+{0,2})trainer\.devices(?:=(.*))?$/.exec(word.text);
+    if (!match) continue;
+    const value = match[1] === undefined && word.text.startsWith('--') ? words[i + 1] : match[1] === undefined ? undefined : word;
+    const text = match[1] ?? value?.text;
+    const end = match[1] === undefined && value ? value.end : word.end;
+    onLine = value && !value.dynamic && text !== undefined && /^\d+$/.test(text) && Number(text) > 0 ? { count: Number(text), uri: context.uri, range: context.lines.range(word.start, end), text: context.lines.text.slice(word.start, end) } : null;
+  }
+  if (onLine !== undefined) return onLine ?? undefined;
+  const composed = linked.hydra?.values.get('trainer.devices');
+  if (linked.hydra) {
+    const count = composed?.node?.type === 'scalar' ? numberOf(composed.node) : undefined;
+    return composed && count !== undefined && Number.isInteger(count) && count > 0 ? { count, uri: fileUri(composed.file.path), range: composed.range, text: composed.override?.text ?? `devices: ${count}` } : undefined;
+  }
+  for (const config of linked.configs) {
+    if (config.file.format === 'shell' || config.byName) continue;
+    for (const training of config.file.configs) {
+      const devices = training.trainer ? entryOf(training.trainer, 'devices') : undefined;
+      if (!devices) continue;
+      const count = devices.value?.type === 'scalar' ? numberOf(devices.value) : undefined;
+      if (count === undefined || !Number.isInteger(count) || count <= 0) return undefined;
+      return { count, uri: fileUri(config.path), range: config.file.lines.range(devices.keySpan.start, devices.span.end), text: `devices: ${count}` };
+    }
+  }
+  return undefined;
+}
+
+function finding(context: ConfigContext, allocation: GpuAllocation, launch: Launch, perNode: number, linked: JobLaunch | undefined, devices?: LightningDevices): ConfigRuleFinding {
   const idlePerNode = allocation.perNode - perNode;
   const nodes = launch.underSrun ? allocation.nodes : 1;
   const idle = idlePerNode * nodes;
@@ -93,7 +155,9 @@ function finding(context: ConfigContext, allocation: GpuAllocation, launch: Laun
   const gpusText = `${allocation.perNode} GPU${allocation.perNode === 1 ? '' : 's'}${allocation.nodes > 1 ? ' per node' : ''}`;
   const message = [
     `This job allocates ${gpusText} (${directiveText(allocation.directive)}) but ${what}: ${idle} GPU${idle === 1 ? ' stays' : 's stay'} idle for the whole job${
-      plainPython
+      devices
+        ? ` (under srun, Lightning starts no processes of its own: each SLURM task runs one rank on one GPU, matching ${devices.text})`
+        : plainPython
         ? entry
           ? ` (${entryName} neither uses nn.DataParallel, device_map, mp.spawn nor a Trainer that spreads over every GPU)`
           : `, unless ${entryName} spreads over all GPUs itself (nn.DataParallel, device_map, Lightning devices=${allocation.perNode})`
@@ -124,7 +188,8 @@ function finding(context: ConfigContext, allocation: GpuAllocation, launch: Laun
     related: [
       { range: lines.range(launch.command.start, Math.max(launchEnd.end, launch.countWord?.end ?? 0)), message: `${what} here` },
       ...(linked?.processSource ? [{ uri: fileUri(linked.processSource.path), range: linked.processSource.range, message: `the process count comes from ${linked.processSource.text} here` }] : []),
-      ...(plainPython && entry ? [{ uri: fileUri(entry.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${entryName}: one process, one GPU` }] : []),
+      ...(devices ? [{ uri: devices.uri, range: devices.range, message: `Lightning's ${devices.text}: one device per SLURM task` }] : []),
+      ...(plainPython && entry && !devices ? [{ uri: fileUri(entry.path), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${entryName}: one process, one GPU` }] : []),
     ],
     uncertain: plainPython && !entry,
   };

@@ -38,6 +38,19 @@ export function compositionsOf(context: ConfigContext): ComposedJob[] {
   return found;
 }
 
+/**
+ * The analysed YAML lies in the config tree of a Hydra app some job composes, but neither a composition of that app
+ * nor any launch uses it: an option the launch line does not select (`data=inat_mini` replaces the defaults list's
+ * `data: cifar10`), or a group no defaults list names. The run does not use the file, so the config rules that judge
+ * composed values say nothing about it alone; a YAML outside every Hydra app keeps its single-file judgement.
+ */
+export function unselectedHydraOption(context: ConfigContext): boolean {
+  const apps = context.jobs.apps ?? [];
+  if (context.file.format !== 'yaml' || apps.length === 0) return false;
+  if (context.jobs.uses.some((use) => use.config)) return false; // loaded by a launch (a selected option, a literal path)
+  return !apps.some(({ composition }) => composition.files.some((file) => fileUri(file.path) === context.uri));
+}
+
 /** Whether a composed value is set in the analysed file, in the text the composition saw. */
 export function setHere(context: ConfigContext, value: ComposedValue | undefined): value is ComposedValue {
   return !!value && fileUri(value.file.path) === context.uri && value.file.text === context.lines.text;
