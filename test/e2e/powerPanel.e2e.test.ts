@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { openWorkbench, type Workbench } from "./browser";
 import { startCodeServer, type CodeServer } from "./codeServer";
-import { editorTab, openFile } from "./workbench";
+import { clickUntilVisible, editorTab, openFile, visibleNotifications } from "./workbench";
 
 const E2E_DIR = resolve("test/e2e");
 const WORKSPACE_TEMPLATE = resolve(E2E_DIR, "workspace");
@@ -97,7 +97,10 @@ function usePowerWorkbench(name: string, restrictedMode: boolean): () => Workben
     if (!test || !workbench) return;
     const shot = await workbench.screenshot(/^([a-z0-9-]+):/.exec(test.title)?.[1] ?? name).catch((error: unknown) => `(screenshot failed: ${String(error)})`);
     console.log(`      [e2e] ${test.state ?? "?"} in ${test.duration ?? "?"} ms, screenshot ${shot}`);
-    if (test.state === "failed") console.log(`      [e2e] code-server log ${server?.logPath}, last lines:\n${server?.logTail(40)}`);
+    if (test.state === "failed") {
+      console.log(`      [e2e] code-server log ${server?.logPath}, last lines:\n${server?.logTail(40)}`);
+      console.log(`      [e2e] notifications on screen: ${(await visibleNotifications(workbench.page)).join(" | ") || "none"}`);
+    }
   });
 
   after(async function () {
@@ -209,11 +212,15 @@ describe("Green AI power panel in VS Code (code-server + Chromium)", function ()
     });
 
     it("power-panel-reload: is restored by its serializer after a window reload", async function () {
+      // A reload restarts the workbench, the extension host and the sampler: three waits of up to 30 s each.
+      this.timeout(150_000);
       const { page } = current();
       await page.reload({ waitUntil: "domcontentloaded" });
       await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: PANEL_TIMEOUT_MS });
-      await editorTab(page, "Green AI: Power").waitFor({ state: "visible", timeout: PANEL_TIMEOUT_MS });
-      await editorTab(page, "Green AI: Power").click();
+      const tab = editorTab(page, "Green AI: Power");
+      await tab.waitFor({ state: "visible", timeout: PANEL_TIMEOUT_MS });
+      // Right after a reload the tab strip may still be restoring: a click then can be lost; click until the tab is active.
+      await clickUntilVisible(page, tab, page.locator(".tabs-container .tab.active", { hasText: "Green AI: Power" }), "activate the restored power panel tab");
       const panel = panelFrame(page);
       await panel.locator('tr[data-component-id="gpu:GPU-11111111-2222-3333-4444-555555555555"] td.watts', { hasText: "313 W" }).waitFor({ state: "visible", timeout: PANEL_TIMEOUT_MS });
       assert.match(await panel.locator("#session-label").innerText(), /panel opened/);
