@@ -212,8 +212,22 @@ function instancesOf(context: AnalysisContext, cls: Node): string[] {
   return names;
 }
 
-/** `opt` → the model in `opt = Adam(model.parameters())` / `params = [p for p in model.parameters() …]`. */
+/** Answers of steppedModel by optimizer node, once per analysis: every autocast region of a loop asks again. */
+const steppedModelsOf = new WeakMap<AnalysisContext, Map<number, string | null>>();
+
 function steppedModel(context: AnalysisContext, optimizer: Node): string | null {
+  let known = steppedModelsOf.get(context);
+  if (!known) steppedModelsOf.set(context, (known = new Map()));
+  let model = known.get(optimizer.id);
+  if (model === undefined) {
+    model = findSteppedModel(context, optimizer);
+    known.set(optimizer.id, model);
+  }
+  return model;
+}
+
+/** `opt` → the model in `opt = Adam(model.parameters())` / `params = [p for p in model.parameters() …]`. */
+function findSteppedModel(context: AnalysisContext, optimizer: Node): string | null {
   if (optimizer.type !== 'identifier') return null;
   const definition = context.values().definitionOf(optimizer);
   if (definition?.type !== 'call') return null;
@@ -236,8 +250,8 @@ function callerArguments(context: AnalysisContext, fn: Node, name: string): stri
   if (!fnName || index === -1) return [];
   const offset = names[0] === 'self' || names[0] === 'cls' ? 1 : 0;
   const found: string[] = [];
-  for (const call of context.calls()) {
-    if (calleeMethod(call) !== fnName || contains(fn, call)) continue;
+  for (const call of callsByMethod(context).get(fnName) ?? []) {
+    if (contains(fn, call)) continue;
     const argument = keywordValue(call, name) ?? positionalArguments(call)[index - offset] ?? null;
     const argumentName = dottedName(argument);
     if (argumentName) found.push(argumentName);
@@ -245,7 +259,25 @@ function callerArguments(context: AnalysisContext, fn: Node, name: string): stri
   return found;
 }
 
-/** A model name with every name it is wrapped, moved or re-bound as: `model = DDP(model)`, `net = model.cuda()`. */
+/** The file's calls by the method they call (`train` → every `train(…)` / `x.train(…)`), once per analysis. */
+const callsByMethodOf = new WeakMap<AnalysisContext, Map<string, Node[]>>();
+
+function callsByMethod(context: AnalysisContext): Map<string, Node[]> {
+  let byMethod = callsByMethodOf.get(context);
+  if (!byMethod) {
+    byMethod = new Map();
+    for (const call of context.calls()) {
+      const method = calleeMethod(call);
+      if (!method) continue;
+      const list = byMethod.get(method);
+      if (list) list.push(call);
+      else byMethod.set(method, [call]);
+    }
+    callsByMethodOf.set(context, byMethod);
+  }
+  return byMethod;
+}
+
 /** `left ← source` re-bindings of a model name (`model = DDP(model)`), once per analysis: every seed's group reads them. */
 const aliasLinksOf = new WeakMap<AnalysisContext, Array<[string, string]>>();
 
@@ -266,6 +298,7 @@ function aliasLinks(context: AnalysisContext): Array<[string, string]> {
   return links;
 }
 
+/** A model name with every name it is wrapped, moved or re-bound as: `model = DDP(model)`, `net = model.cuda()`. */
 function aliasGroup(context: AnalysisContext, seed: string): Set<string> {
   const links = aliasLinks(context);
   const group = new Set([seed]);
