@@ -12,7 +12,7 @@ import type { CostEffect, Fix, RelatedLocation, Rule } from '../rules/rule';
 import { estimateScript, savingOf, type FindingSaving, type ScriptEstimate } from '../estimates/estimate';
 import type { SiblingFileReader } from './configOverrides';
 import { AnalysisContext } from './context';
-import { rangeOf } from './syntax';
+import { rangeOf, releaseCallFacts } from './syntax';
 
 export interface Finding {
   /** A rule id (`GA201`), or `GA000` for notes about the file itself (too large, binary). */
@@ -90,7 +90,14 @@ export function analyzePython(
   rules: readonly Rule[] = RULES,
   options: AnalysisOptions = {},
 ): AnalysisOutcome {
-  const context = new AnalysisContext(tree, text, uri, settings, options.siblingFiles);
+  try {
+    return analyzeWithContext(new AnalysisContext(tree, text, uri, settings, options.siblingFiles), uri, settings, rules, options);
+  } finally {
+    releaseCallFacts(tree);
+  }
+}
+
+function analyzeWithContext(context: AnalysisContext, uri: string, settings: Settings, rules: readonly Rule[], options: AnalysisOptions): AnalysisOutcome {
   const findings: Finding[] = [];
   const effects = new Map<Finding, CostEffect>();
   const failures: RuleFailure[] = [];

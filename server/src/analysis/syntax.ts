@@ -29,6 +29,14 @@ interface CallMemo {
 
 const memos = new WeakMap<Tree, CallMemo>();
 
+/**
+ * Drops the memo of a tree once its analysis is done: answers for every call of a 10,000-line file would otherwise stay
+ * on the heap until the tree object is collected (the server keeps the previous tree for incremental parsing).
+ */
+export function releaseCallFacts(tree: Tree): void {
+  memos.delete(tree);
+}
+
 function memoOf(node: Node): CallMemo {
   let memo = memos.get(node.tree);
   if (!memo) {

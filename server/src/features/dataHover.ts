@@ -8,7 +8,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { loadTables, resolveDataset, resolveGpu, resolveLanguageModel, resolveLocation, type Tables } from '../../../shared/src/carbon/index';
 import { AnalysisContext } from '../analysis/context';
 import { huggingFaceArgumentCalls } from '../analysis/frameworks';
-import { rangeOf, stringLiteralValue } from '../analysis/syntax';
+import { rangeOf, releaseCallFacts, stringLiteralValue } from '../analysis/syntax';
 import { extractRun, type Fact, type RunFacts } from '../estimates/extract';
 
 const CLOUD_REGION = /^((aws|gcp|azure):)?[a-z]+(-[a-z]+)+-?\d+[a-z]?$/;
@@ -39,8 +39,13 @@ export function dataHoverFor(tree: Tree, text: string, uri: string, position: Po
     if (!field) return null;
     const context = new AnalysisContext(tree, text, uri);
     const call = node.parent.parent?.parent;
-    if (!call || !huggingFaceArgumentCalls(context.calls(), context.imports()).some((c) => c.id === call.id)) return null;
-    const facts = extractRun(context, tables.value);
+    let facts: ReturnType<typeof extractRun>;
+    try {
+      if (!call || !huggingFaceArgumentCalls(context.calls(), context.imports()).some((c) => c.id === call.id)) return null;
+      facts = extractRun(context, tables.value);
+    } finally {
+      releaseCallFacts(tree);
+    }
     const fact = facts[field.fact] as Fact<unknown> | null;
     const used = fact ? `\`${String(fact.value)}\` — from ${fact.from}${fact.line !== null ? ` (line ${fact.line + 1})` : ''}` : 'not used: the estimate could not read it';
     return {
