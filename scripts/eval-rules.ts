@@ -25,6 +25,7 @@ import {
   formatTable,
   loadBaseline,
   loadCorpus,
+  type Evaluation,
 } from './ruleEvaluation';
 import { CONFIG_BASELINE_FILE, CONFIG_HOLDOUT_BASELINE_FILE, CONFIG_HOLDOUT_CORPUS, evaluateConfigs } from './configEvaluation';
 import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DIR } from './holdoutCorpus';
@@ -32,37 +33,23 @@ import { HOLDOUT2_BASELINE_FILE, HOLDOUT2_DIR, HOLDOUT_BASELINE_FILE, HOLDOUT_DI
 const USAGE = 'usage: tsx scripts/eval-rules.ts [--update-baseline] [--quiet] | [--corpus DIR] [--quiet] | [--config-corpus DIR] [--quiet]';
 
 async function main(argv: string[]): Promise<number> {
-  const configCorpusAt = argv.indexOf('--config-corpus');
-  if (configCorpusAt !== -1) {
-    const dir = argv[configCorpusAt + 1];
-    const rest = argv.filter((_, i) => i !== configCorpusAt && i !== configCorpusAt + 1);
-    if (!dir || rest.some((a) => a !== '--quiet')) {
-      console.error(USAGE);
-      return 2;
-    }
+  const adHoc: Array<[string, string, (dir: string) => Promise<Evaluation> | Evaluation]> = [
     // DIR/configs/<format>/<file> single files and DIR/jobs/<job>/ workspaces, laid out like test/fixtures/.
-    const root = path.resolve(dir);
-    const evaluation = evaluateConfigs({ configsDir: path.join(root, 'configs'), jobsDir: path.join(root, 'jobs') });
-    console.log(`Config rules on ${path.relative(process.cwd(), root) || '.'} (no baseline)`);
-    console.log(formatTable(evaluation));
-    const misses = formatMisses(evaluation);
-    if (!rest.includes('--quiet') && misses) console.log(`\n${misses}`);
-    if (evaluation.failures.length > 0) {
-      console.error(`\nrules threw (or fixtures did not parse):\n  ${evaluation.failures.join('\n  ')}`);
-      return 1;
-    }
-    return 0;
-  }
-  const corpusAt = argv.indexOf('--corpus');
-  if (corpusAt !== -1) {
-    const dir = argv[corpusAt + 1];
-    const rest = argv.filter((_, i) => i !== corpusAt && i !== corpusAt + 1);
+    ['--config-corpus', 'Config rules', (dir) => evaluateConfigs({ configsDir: path.join(dir, 'configs'), jobsDir: path.join(dir, 'jobs') })],
+    ['--corpus', 'Python rules', (dir) => evaluateCorpus(loadCorpus(dir))],
+  ];
+  for (const [flag, what, evaluate] of adHoc) {
+    const at = argv.indexOf(flag);
+    if (at === -1) continue;
+    const dir = argv[at + 1];
+    const rest = argv.filter((_, i) => i !== at && i !== at + 1);
     if (!dir || rest.some((a) => a !== '--quiet')) {
       console.error(USAGE);
       return 2;
     }
-    const evaluation = await evaluateCorpus(loadCorpus(path.resolve(dir)));
-    console.log(`Python rules on ${path.relative(process.cwd(), path.resolve(dir)) || '.'} (no baseline)`);
+    const root = path.resolve(dir);
+    const evaluation = await evaluate(root);
+    console.log(`${what} on ${path.relative(process.cwd(), root) || '.'} (no baseline)`);
     console.log(formatTable(evaluation));
     const misses = formatMisses(evaluation);
     if (!rest.includes('--quiet') && misses) console.log(`\n${misses}`);

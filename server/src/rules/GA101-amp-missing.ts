@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
+import { lightningCliDefaults } from '../analysis/lightningCli';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, statementOf } from '../analysis/syntax';
@@ -207,13 +208,9 @@ function checkLightningCli(context: AnalysisContext): RuleFinding[] {
   const values = context.values();
   for (const cli of context.calls()) {
     if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
-    if (keywordArgument(cli, 'args')) continue;
-    const parserKwargs = keywordValue(cli, 'parser_kwargs');
-    if (parserKwargs && /default_config_files/.test(parserKwargs.text)) continue;
-    const argument = keywordArgument(cli, 'trainer_defaults');
-    const defaults = argument?.childForFieldName('value');
-    const keys = defaults ? values.dictionaryKeys(defaults) : null;
-    if (!argument || !defaults || !keys) continue;
+    const cliDefaults = lightningCliDefaults(context, cli);
+    if (!cliDefaults) continue;
+    const { argument, dict: defaults, keys } = cliDefaults;
     const accelerator = keys.get('accelerator');
     if (accelerator) {
       const strings = values.possibleStrings(accelerator);

@@ -1,8 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
+import { lightningCliDefaults } from '../analysis/lightningCli';
 import { addKeywordArgument } from '../analysis/edits';
 import type { ArgumentLookup, Value } from '../analysis/values';
-import { calleeMethod, calleeName, enclosingFunction, firstLineRange, keywordArgument, keywordValue, positionalArguments, stringLiteralValue } from '../analysis/syntax';
+import { calleeMethod, calleeName, enclosingFunction, firstLineRange, keywordValue, positionalArguments, stringLiteralValue } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 /** Names a script gives its epoch budget: `--epochs`, `NUM_EPOCHS = 20`, `def main(max_epochs=10)`. */
@@ -106,14 +107,9 @@ function trainerFinding(context: AnalysisContext, trainer: Node): RuleFinding {
 
 /** LightningCLI(trainer_defaults={...}) whose defaults bound nothing (a config file or `args=` may still do it: then silent). */
 function cliFinding(context: AnalysisContext, cli: Node): RuleFinding | null {
-  if (keywordArgument(cli, 'args')) return null;
-  const parserKwargs = keywordValue(cli, 'parser_kwargs');
-  if (parserKwargs && /default_config_files/.test(parserKwargs.text)) return null;
-  const argument = keywordArgument(cli, 'trainer_defaults');
-  const defaults = argument?.childForFieldName('value');
-  if (!argument || !defaults) return null;
-  const keys = context.values().dictionaryKeys(defaults);
-  if (!keys) return null;
+  const cliDefaults = lightningCliDefaults(context, cli);
+  if (!cliDefaults) return null;
+  const { argument, keys } = cliDefaults;
   const bound = combine(BOUND_KEYS.map((key) => {
     const node = keys.get(key);
     return boundOf(context, key, node ? { state: 'present', node } : { state: 'absent' });

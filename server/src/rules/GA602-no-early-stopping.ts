@@ -7,6 +7,7 @@ import type { TextEdit } from 'vscode-languageserver-types';
 import type { Node } from 'web-tree-sitter';
 import { loadTables } from '../../../shared/src/carbon/tables';
 import type { AnalysisContext } from '../analysis/context';
+import { lightningCliDefaults } from '../analysis/lightningCli';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, enclosingFunction, firstLineRange, keywordArgument, keywordValue, positionalArguments, receiverOf } from '../analysis/syntax';
@@ -95,14 +96,9 @@ export const noEarlyStopping: Rule = {
  * the length or the callbacks: the defaults are then not what a launch runs.
  */
 function cliFinding(context: AnalysisContext, cli: Node, epochs: (node: Node | null) => number | null, fixedBudget: boolean): RuleFinding | null {
-  if (keywordArgument(cli, 'args')) return null;
-  const parserKwargs = keywordValue(cli, 'parser_kwargs');
-  if (parserKwargs && /default_config_files/.test(parserKwargs.text)) return null;
-  const argument = keywordArgument(cli, 'trainer_defaults');
-  const defaults = argument?.childForFieldName('value');
-  if (!argument || !defaults) return null;
-  const keys = context.values().dictionaryKeys(defaults);
-  if (!keys) return null;
+  const cliDefaults = lightningCliDefaults(context, cli);
+  if (!cliDefaults) return null;
+  const { argument, keys } = cliDefaults;
   const lookup = (key: string): ArgumentLookup => {
     const node = keys.get(key);
     return node ? { state: 'present', node } : { state: 'absent' };
