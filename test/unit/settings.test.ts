@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { configurationContribution, defaultSettings, parseSettings } from '../../shared/src/settings';
 import { generatedDocs, packageJsonWithConfiguration, PACKAGE_JSON, stalePages } from '../../scripts/generate-docs';
 

@@ -9,7 +9,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from './context';
-import { calleeMethod, calleeName, contains, descendantsOfType, keywordValue, LOOP_TYPES, positionalArguments, receiverOf } from './syntax';
+import { calleeMethod, calleeName, contains, descendantsOfType, enclosingClass, enclosingFunction, keywordValue, LOOP_TYPES, positionalArguments, receiverOf } from './syntax';
 import { resolveLocalFunction, type StepLoop } from './trainingLoop';
 
 const HALF_DTYPES = /^torch\.(float16|half|bfloat16)$/;
@@ -20,6 +20,23 @@ type Signal = { node: Node; scope: 'file' | 'local' };
 
 /** Reduced-precision signs: calls of autocast/GradScaler/half casts, and `autocast` handed on uncalled (`partial(torch.autocast, …)`). */
 export function precisionSignals(context: AnalysisContext): Signal[] {
+  const signals = precisionCalls(context);
+  // `amp_autocast = partial(torch.autocast, ...)`, `ctx = torch.cuda.amp.autocast`: autocast chosen now, entered later.
+  if (/autocast\b(?!\s*\()/.test(context.text)) {
+    for (const reference of descendantsOfType(context.root, ['attribute', 'identifier'])) {
+      if (!/(^|\.)autocast$/.test(reference.text) || reference.parent?.type === 'attribute') continue;
+      if (isCallee(reference) || inImport(reference)) continue;
+      signals.push({ node: reference, scope: 'local' });
+    }
+  }
+  return signals;
+}
+
+/**
+ * The calls among the signs: autocast, GradScaler, half casts, apex `amp.initialize`, a half-precision default dtype.
+ * Any one of them means the file handles precision somewhere, or chooses it at run time (`autocast(enabled=args.amp)`).
+ */
+export function precisionCalls(context: AnalysisContext): Signal[] {
   const signals: Signal[] = [];
   for (const call of context.calls()) {
     const method = calleeMethod(call) ?? '';
@@ -31,14 +48,6 @@ export function precisionSignals(context: AnalysisContext): Signal[] {
     } else if (method === 'to' || method === 'set_default_dtype' || method === 'type') {
       const dtype = keywordValue(call, 'dtype') ?? positionalArguments(call).find((arg) => HALF_DTYPES.test(arg.text)) ?? null;
       if (dtype && HALF_DTYPES.test(dtype.text)) signals.push({ node: call, scope: method === 'set_default_dtype' ? 'file' : 'local' });
-    }
-  }
-  // `amp_autocast = partial(torch.autocast, ...)`, `ctx = torch.cuda.amp.autocast`: autocast chosen now, entered later.
-  if (/autocast\b(?!\s*\()/.test(context.text)) {
-    for (const reference of descendantsOfType(context.root, ['attribute', 'identifier'])) {
-      if (!/(^|\.)autocast$/.test(reference.text) || reference.parent?.type === 'attribute') continue;
-      if (isCallee(reference) || inImport(reference)) continue;
-      signals.push({ node: reference, scope: 'local' });
     }
   }
   return signals;
@@ -121,14 +130,9 @@ function calledDefinitions(call: Node, functions: readonly Node[]): Node[] {
   }
   const match = /^self\.(\w+)$/.exec(name);
   if (!match) return [];
-  const cls = classOf(call);
+  const cls = enclosingClass(call);
   if (!cls) return [];
-  return functions.filter((fn) => fn.childForFieldName('name')?.text === match[1] && classOf(fn)?.id === cls.id);
-}
-
-function classOf(node: Node): Node | null {
-  for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return p;
-  return null;
+  return functions.filter((fn) => fn.childForFieldName('name')?.text === match[1] && enclosingClass(fn)?.id === cls.id);
 }
 
 /** The step loops a reduced-precision sign governs; empty when nothing ties it to any of them. */
@@ -161,7 +165,7 @@ function governedLoops(signal: Node, stepLoops: readonly StepLoop[], extents: Re
   if (name) {
     const pattern = new RegExp(`(?<![\\w.])${name.replace(/\./g, '\\.')}(?!\\w)`);
     for (const step of stepLoops) {
-      if (sameScope(signal, step.loop) && signal.startIndex > step.loop.endIndex) continue;
+      if (enclosingFunction(signal)?.id === enclosingFunction(step.loop)?.id && signal.startIndex > step.loop.endIndex) continue;
       const extent = extents.get(step.loop.id)!;
       if ([...extent.nodes, ...extent.contexts].some((node) => pattern.test(node.text))) add(step.loop);
     }
@@ -190,12 +194,4 @@ function boundName(signal: Node): string | null {
   let receiver = receiverOf(signal);
   while (receiver?.type === 'call') receiver = receiverOf(receiver);
   return receiver && (receiver.type === 'identifier' || receiver.type === 'attribute') ? receiver.text : null;
-}
-
-function sameScope(a: Node, b: Node): boolean {
-  const scope = (node: Node) => {
-    for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p.id;
-    return -1;
-  };
-  return scope(a) === scope(b);
 }

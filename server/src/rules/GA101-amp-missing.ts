@@ -3,13 +3,12 @@ import type { AnalysisContext } from '../analysis/context';
 import { lightningCliDefaults } from '../analysis/lightningCli';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, statementOf } from '../analysis/syntax';
+import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, rangeOf, statementOf } from '../analysis/syntax';
 import { entryOf, inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
-import { loopsInMixedPrecision, precisionSignals } from '../analysis/mixedPrecision';
+import { loopsInMixedPrecision, precisionCalls, precisionSignals } from '../analysis/mixedPrecision';
 import { backwardTarget, type StepLoop } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
 
-const HALF_DTYPES = /^torch\.(float16|half|bfloat16)$/;
 const AUTOCAST_HEADER = 'with torch.autocast(device_type="cuda", dtype=torch.bfloat16)';
 
 export const ampMissing: Rule = {
@@ -71,17 +70,7 @@ function checkHandWrittenLoops(context: AnalysisContext): RuleFinding[] {
 
 /** Any sign in the file that precision is already handled, or chosen at run time (`autocast(enabled=args.amp)` counts). */
 export function usesReducedPrecision(context: AnalysisContext): boolean {
-  for (const call of context.calls()) {
-    const method = calleeMethod(call) ?? '';
-    const name = context.qualifiedCallee(call) ?? '';
-    if (method === 'autocast' || method === 'GradScaler' || method === 'half' || method === 'bfloat16') return true;
-    if (name === 'apex.amp.initialize' || name.endsWith('amp.initialize')) return true;
-    if (method === 'to' || method === 'set_default_dtype' || method === 'type') {
-      const dtype = keywordValue(call, 'dtype') ?? positionalArguments(call).find((arg) => HALF_DTYPES.test(arg.text)) ?? null;
-      if (dtype && HALF_DTYPES.test(dtype.text)) return true;
-    }
-  }
-  return false;
+  return precisionCalls(context).length > 0;
 }
 
 function autocastFix(context: AnalysisContext, stepLoop: StepLoop, backward: Node): Fix | null {

@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { addKeywordArgument, insertAfterImports, replaceKeywordValue } from '../analysis/edits';
-import { calleeMethod, firstLineRange, positionalArguments, rangeOf, receiverOf, stringLiteralValue } from '../analysis/syntax';
+import { calleeMethod, firstLineRange, positionalArguments, rangeOf, receiverOf } from '../analysis/syntax';
 import { usesReducedPrecision } from './GA101-amp-missing';
 import type { Fix, Rule, RuleFinding } from './rule';
 

@@ -1,6 +1,5 @@
 import type { Node } from 'web-tree-sitter';
 import type { TextEdit } from 'vscode-languageserver-types';
-import type { AnalysisContext } from '../analysis/context';
 import { replaceKeywordValue } from '../analysis/edits';
 import { calleeMethod, calleeOf, firstLineRange, keywordValue, positionalArguments, rangeOf, receiverOf, stringLiteralValue } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
@@ -44,11 +43,11 @@ export const fp64Training: Rule = {
     const models = context.modelNames();
     for (const call of context.calls()) {
       const method = calleeMethod(call);
-      if (method === 'double' && positionalArguments(call).length === 0 && isModel(context, call, models)) {
+      if (method === 'double' && positionalArguments(call).length === 0 && isModel(call, models)) {
         const attribute = calleeOf(call)?.childForFieldName('attribute') ?? null;
         report(call, 'The model is cast to float64 with .double(): weights, gradients, optimizer states and activations take twice the memory and most GPUs run fp64 many times slower than fp32.',
           attribute ? { range: rangeOf(attribute), newText: 'float' } : null, 'Replace .double() with .float()');
-      } else if (method === 'to' && isModel(context, call, models)) {
+      } else if (method === 'to' && isModel(call, models)) {
         const dtype = keywordValue(call, 'dtype') ?? positionalArguments(call).find((arg) => FLOAT64.test(arg.text)) ?? null;
         if (!dtype || !FLOAT64.test(dtype.text)) continue;
         report(call, `The model is moved to ${dtype.text}: weights, gradients, optimizer states and activations take twice the memory and most GPUs run fp64 many times slower than fp32.`,
@@ -78,7 +77,7 @@ export const fp64Training: Rule = {
 };
 
 /** `model.double()`, `Net().double()` bound to the model, `self.model.to(torch.float64)`. */
-function isModel(context: AnalysisContext, call: Node, models: ReadonlySet<string>): boolean {
+function isModel(call: Node, models: ReadonlySet<string>): boolean {
   const receiver = receiverOf(call);
   if (!receiver) return false;
   if (models.has(receiver.text) || MODEL_NAME.test(receiver.text)) return true;

@@ -54,7 +54,7 @@ export const cpuAllocationVsWorkers: ConfigRule = {
       if (perNode === undefined || !workers) continue;
       const need = perNode * (workers.count + 1);
       if (cpus.count >= need) continue;
-      return [finding(context, job, job.allocation, cpus, launch, perNode, workers, need)];
+      return [finding(context, job.allocation, cpus, launch, perNode, workers, need)];
     }
     return [];
   },
@@ -107,7 +107,6 @@ function workersOf(launch: JobLaunch): Workers | undefined {
 
 function finding(
   context: ConfigContext,
-  job: Job,
   allocation: GpuAllocation,
   cpus: { count: number; directive: Directive; perUnit: number; units: number },
   launch: JobLaunch,
