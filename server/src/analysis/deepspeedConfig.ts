@@ -60,12 +60,6 @@ function isDictLiteral(node: Node): boolean {
   return node.type === 'dictionary' || (node.type === 'call' && calleeName(node) === 'dict');
 }
 
-/** The line that sets a key: its `"key": value` pair or `key=value` argument. */
-export function entryOf(value: Node): Node {
-  const parent = value.parent;
-  return parent && (parent.type === 'pair' || parent.type === 'keyword_argument') ? parent : value;
-}
-
 /**
  * A use of the dict's name that leaves it as the resolver sees it: the binding itself, a read (`d["k"]`, `d.get`),
  * a top-level `d["k"] = v` or `d.update(...)` (which the resolver applies), or a read-only call like `print(d)`.

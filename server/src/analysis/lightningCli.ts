@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from './context';
-import { keywordArgument, keywordValue } from './syntax';
+import { calleeMethod, keywordArgument, keywordValue } from './syntax';
 
 export interface LightningCliDefaults {
   /** The `trainer_defaults=…` keyword argument (where a finding about the whole dict goes). */
@@ -15,6 +15,12 @@ export interface LightningCliDefaults {
   dict: Node;
   /** Its entries by key: the value nodes. */
   keys: Map<string, Node>;
+}
+
+/** The file's `LightningCLI(...)` calls (from `lightning` or `pytorch_lightning`). */
+export function lightningCliCalls(context: AnalysisContext): Node[] {
+  if (!context.text.includes('LightningCLI')) return [];
+  return context.calls().filter((call) => calleeMethod(call) === 'LightningCLI' && /^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(call) ?? ''));
 }
 
 export function lightningCliDefaults(context: AnalysisContext, cli: Node): LightningCliDefaults | null {

@@ -195,7 +195,6 @@ export class LoaderEpochUse {
   }
 }
 
-/** Where the name is assigned, or a keyword's name (`fit(train_dataloaders=…)`), rather than read. */
 /**
  * The identifiers spelled `name` inside `scope`, found from the source text (a word search, then the node at each hit)
  * instead of walking and marshalling every identifier of the scope: a file with ten loaders would walk it ten times.
@@ -212,6 +211,7 @@ function identifiersSpelled(context: AnalysisContext, scope: Node, name: string)
   return found;
 }
 
+/** Where the name is assigned, or a keyword's name (`fit(train_dataloaders=…)`), rather than read. */
 function isBinding(node: Node): boolean {
   const parent = node.parent;
   if (!parent) return false;

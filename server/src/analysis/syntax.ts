@@ -209,6 +209,12 @@ export function descendantsOfType(node: Node, types: string | readonly string[])
   return node.descendantsOfType(types as string | string[]).filter((n): n is Node => n !== null);
 }
 
+/** The entry that sets a dict value: its `"key": value` pair or the `key=value` argument of `dict(...)`; else the value. */
+export function dictEntryOf(value: Node): Node {
+  const parent = value.parent;
+  return parent && (parent.type === 'pair' || parent.type === 'keyword_argument') ? parent : value;
+}
+
 export function ancestor(node: Node, predicate: (candidate: Node) => boolean): Node | null {
   for (let current = node.parent; current; current = current.parent) {
     if (predicate(current)) return current;

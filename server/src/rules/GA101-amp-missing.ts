@@ -1,10 +1,10 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
-import { lightningCliDefaults } from '../analysis/lightningCli';
+import { lightningCliCalls, lightningCliDefaults } from '../analysis/lightningCli';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument, ensureImport, replaceKeywordValue, wrapStatements } from '../analysis/edits';
-import { calleeMethod, calleeName, descendantsOfType, firstLineRange, keywordArgument, rangeOf, statementOf } from '../analysis/syntax';
-import { entryOf, inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
+import { calleeName, descendantsOfType, dictEntryOf, firstLineRange, keywordArgument, rangeOf, statementOf } from '../analysis/syntax';
+import { inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
 import { loopsInMixedPrecision, precisionCalls, precisionSignals } from '../analysis/mixedPrecision';
 import { backwardTarget, type StepLoop } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
@@ -192,11 +192,10 @@ function checkLightningTrainers(context: AnalysisContext): RuleFinding[] {
  * elsewhere: then silent, as for a defaults dict that is not a literal.
  */
 function checkLightningCli(context: AnalysisContext): RuleFinding[] {
-  if (!context.frameworks().has('lightning') || !context.text.includes('LightningCLI')) return [];
+  if (!context.frameworks().has('lightning')) return [];
   const findings: RuleFinding[] = [];
   const values = context.values();
-  for (const cli of context.calls()) {
-    if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+  for (const cli of lightningCliCalls(context)) {
     const cliDefaults = lightningCliDefaults(context, cli);
     if (!cliDefaults) continue;
     const { argument, dict: defaults, keys } = cliDefaults;
@@ -254,7 +253,7 @@ function checkDeepSpeedConfigs(context: AnalysisContext): RuleFinding[] {
     const [fp16, bf16] = switches;
     const anchor = typeof bf16 === 'object' ? bf16.node : typeof fp16 === 'object' ? fp16.node : null;
     // The section's line (`"fp16": {"enabled": False},`), or the dict's opening line when neither is written.
-    const anchorLine = anchor ? entryOf(anchor) : config.dictionary;
+    const anchorLine = anchor ? dictEntryOf(anchor) : config.dictionary;
     const fix = deepSpeedBf16Fix(config.keys, typeof bf16 === 'object' ? bf16.node : null, typeof fp16 === 'object' ? fp16.node : null);
     findings.push({
       range: firstLineRange(anchorLine, (line) => context.lineText(line)),

@@ -1,9 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
 import { DEBUG_WORD } from '../analysis/debugGate';
-import { entryOf, inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
+import { inlineDeepSpeedConfigs, sectionSwitch } from '../analysis/deepspeedConfig';
 import { removeKeywordArgument, removeStatement, unwrapWith } from '../analysis/edits';
-import { calleeMethod, calleeName, contains, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, stringLiteralValue } from '../analysis/syntax';
+import { calleeMethod, calleeName, contains, dictEntryOf, firstLineRange, keywordArgument, keywordValue, positionalArguments, rangeOf, stringLiteralValue } from '../analysis/syntax';
 import type { Fix, Rule, RuleFinding } from './rule';
 
 /** Every API this rule knows leaves one of these words in the text; most files contain none. */
@@ -234,7 +234,7 @@ function deepSpeedSwitches(context: AnalysisContext): RuleFinding[] {
     for (const { node, what } of switches) {
       if (!node || !isOn(context, node)) continue;
       findings.push({
-        range: firstLineRange(entryOf(node), (line) => context.lineText(line)),
+        range: firstLineRange(dictEntryOf(node), (line) => context.lineText(line)),
         message: `${what}; that is debugging work on every step of a regular run. Turn it off, or set it only in a debug mode (\`if args.debug:\`).`,
         fixes: node.type === 'true' ? [{ title: 'Set it to False (no more per-step timing)', preferred: false, edits: [{ range: rangeOf(node), newText: 'False' }] }] : [],
       });

@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
-import { ancestor, calleeMethod, calleeName, firstLineRange, keywordValue, positionalArguments } from '../analysis/syntax';
+import { lightningCliCalls } from '../analysis/lightningCli';
+import { ancestor, calleeName, dictEntryOf, firstLineRange, keywordValue, positionalArguments } from '../analysis/syntax';
 import type { Rule, RuleFinding } from './rule';
 
 const TEXT = /use_deterministic_algorithms|cudnn\.deterministic|cudnn\.benchmark|deterministic\s*=|["']deterministic["']/;
@@ -87,16 +88,14 @@ function checkLightning(context: AnalysisContext, report: (node: Node, message: 
     if (!forced) continue;
     report(call, `Trainer(deterministic=${node.text}) forces deterministic algorithms for every run: ${WHY_SHORT}. Make it a flag that is off by default unless bit-exact reproducibility is required.`);
   }
-  for (const cli of context.text.includes('LightningCLI') ? context.calls() : []) {
-    if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+  for (const cli of lightningCliCalls(context)) {
     const node = cliDeterministic(context, cli);
     if (!node || isConditional(node)) continue;
     const value = context.values().resolve(node, { cliDefaults: false });
     const forced = (value.kind === 'bool' && value.value) || (value.kind === 'string' && value.value === 'warn');
     if (!forced) continue;
     // On the dict entry, where the fix is made: `"deterministic": True,` (or the keyword of `dict(deterministic=True)`).
-    const entry = node.parent?.type === 'pair' || node.parent?.type === 'keyword_argument' ? node.parent : node;
-    report(entry, `LightningCLI's trainer_defaults set deterministic=${node.text}, so every run that does not pass --trainer.deterministic=false uses deterministic algorithms: ${WHY_SHORT}. Leave it out of the defaults (pass it on the command line when bit-exact reproducibility is required).`);
+    report(dictEntryOf(node), `LightningCLI's trainer_defaults set deterministic=${node.text}, so every run that does not pass --trainer.deterministic=false uses deterministic algorithms: ${WHY_SHORT}. Leave it out of the defaults (pass it on the command line when bit-exact reproducibility is required).`);
   }
   return [];
 }

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { AnalysisContext } from '../analysis/context';
-import { lightningCliDefaults } from '../analysis/lightningCli';
+import { lightningCliCalls, lightningCliDefaults } from '../analysis/lightningCli';
 import { addKeywordArgument } from '../analysis/edits';
 import type { ArgumentLookup, Value } from '../analysis/values';
 import { calleeMethod, calleeName, enclosingFunction, firstLineRange, keywordValue, positionalArguments, stringLiteralValue } from '../analysis/syntax';
@@ -42,8 +42,7 @@ export const unboundedTrainingLength: Rule = {
       if (calleeMethod(trainer) !== 'Trainer' || trainerBound(context, trainer) !== 'unbounded') continue;
       findings.push(trainerFinding(context, trainer));
     }
-    for (const cli of text.includes('LightningCLI') ? context.calls() : []) {
-      if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+    for (const cli of lightningCliCalls(context)) {
       const finding = cliFinding(context, cli);
       if (finding) findings.push(finding);
     }

@@ -7,7 +7,7 @@ import type { TextEdit } from 'vscode-languageserver-types';
 import type { Node } from 'web-tree-sitter';
 import { loadTables } from '../../../shared/src/carbon/tables';
 import type { AnalysisContext } from '../analysis/context';
-import { lightningCliDefaults } from '../analysis/lightningCli';
+import { lightningCliCalls, lightningCliDefaults } from '../analysis/lightningCli';
 import type { ArgumentLookup } from '../analysis/values';
 import { addKeywordArgument } from '../analysis/edits';
 import { calleeMethod, calleeName, descendantsOfType, enclosingFunction, firstLineRange, keywordArgument, keywordValue, positionalArguments, receiverOf } from '../analysis/syntax';
@@ -72,8 +72,7 @@ export const noEarlyStopping: Rule = {
         const what = budget.explicit ? 'This Lightning Trainer' : "This Lightning Trainer (no max_epochs, max_steps or max_time: Lightning's default)";
         report(call, what, budget.count, 'Add EarlyStopping(monitor="val_loss", patience=3) to callbacks.', lightningFix(context, call));
       }
-      for (const cli of context.text.includes('LightningCLI') ? context.calls() : []) {
-        if (calleeMethod(cli) !== 'LightningCLI' || !/^(lightning|pytorch_lightning)\b/.test(context.qualifiedCallee(cli) ?? '')) continue;
+      for (const cli of lightningCliCalls(context)) {
         const finding = cliFinding(context, cli, epochs, fixedBudget);
         if (finding) findings.push(finding);
       }

@@ -2,8 +2,8 @@ import type { Node } from 'web-tree-sitter';
 import type { TextEdit } from 'vscode-languageserver-types';
 import type { AnalysisContext } from '../analysis/context';
 import { torchDataLoaderCalls } from '../analysis/dataLoaders';
-import { entryOf, inlineDeepSpeedConfigs } from '../analysis/deepspeedConfig';
-import { calleeName, firstLineRange, keywordArgument, keywordValue, rangeOf } from '../analysis/syntax';
+import { inlineDeepSpeedConfigs } from '../analysis/deepspeedConfig';
+import { calleeName, dictEntryOf, firstLineRange, keywordArgument, keywordValue, rangeOf } from '../analysis/syntax';
 import { accumulationGuards } from '../analysis/trainingLoop';
 import type { Fix, Rule, RuleFinding } from './rule';
 
@@ -134,7 +134,7 @@ function checkDeepSpeedConfigs(context: AnalysisContext, number: (node: Node | n
       ? [{ range: rangeOf(batchNode), newText: String(batch! * factor) }, { range: rangeOf(accumulationNode), newText: String(accumulation! / factor) }]
       : [];
     findings.push({
-      range: firstLineRange(entryOf(batchNode), (line) => context.lineText(line)),
+      range: firstLineRange(dictEntryOf(batchNode), (line) => context.lineText(line)),
       message: `"train_micro_batch_size_per_gpu": ${batch} with "gradient_accumulation_steps": ${accumulation}: ${WHY_SHORT}. Raise the micro-batch to what fits and divide the accumulation accordingly (same global batch).`,
       fixes: edits.length > 0
         ? [{ title: `Use train_micro_batch_size_per_gpu ${batch! * factor!} and gradient_accumulation_steps ${accumulation! / factor!} (same global batch; needs more GPU memory)`, preferred: false, edits }]
