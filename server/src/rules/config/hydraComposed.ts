@@ -8,7 +8,8 @@
  */
 import type { Range, TextEdit } from 'vscode-languageserver-types';
 import { TRAINER_KEYS } from '../../configs/kinds';
-import { literal, numberOf, stringOf, type ConfigScalar } from '../../configs/tree';
+import type { LineIndex } from '../../configs/positions';
+import { literal, numberOf, stringOf, type ConfigEditor, type ConfigScalar } from '../../configs/tree';
 import { YamlEditor } from '../../configs/yaml';
 import { fileUri, type Job, type JobLaunch } from '../../jobs/graph';
 import type { ComposedValue, HydraComposition } from '../../jobs/hydra';
@@ -71,14 +72,19 @@ export function hasTrainer(composition: HydraComposition): boolean {
 
 /** Replaces a composed scalar's value where it is written: a YAML edit, or the value part of a launch-line override. */
 export function setValueEdit(context: ConfigContext, value: ComposedValue, newValue: string | number | boolean): TextEdit | null {
+  return valueEdit(context.lines, context.file.format === 'shell' ? null : context.file.editor, value, newValue);
+}
+
+/** The edit that sets a composed value in the text `lines` (the file that writes it), with `editor` for YAML values. */
+function valueEdit(lines: LineIndex, editor: ConfigEditor | null, value: ComposedValue, newValue: string | number | boolean): TextEdit | null {
   const scalar = scalarOf(value);
   if (!scalar) return null;
   if (value.override) {
     const word = value.override;
     if (word.end - word.start !== word.text.length) return null; // quoted: rewrite by hand
-    return { range: context.lines.range(scalar.start, scalar.end), newText: String(newValue) };
+    return { range: lines.range(scalar.start, scalar.end), newText: String(newValue) };
   }
-  return context.file.format === 'shell' ? null : context.file.editor.setScalar(scalar, newValue);
+  return editor ? editor.setScalar(scalar, newValue) : null;
 }
 
 /**
@@ -98,9 +104,8 @@ export function composedFix(context: ConfigContext, title: string, preferred: bo
       continue;
     }
     // Another file's offsets: its own line index, from the text the composition read (codeActions re-checks it).
-    const scalar = scalarOf(value);
-    if (!scalar || (value.override && value.override.end - value.override.start !== value.override.text.length)) return null;
-    const edit = value.override ? { range: value.file.lines.range(scalar.start, scalar.end), newText: String(newValue) } : new YamlEditor(value.file.lines).setScalar(scalar, newValue);
+    const edit = valueEdit(value.file.lines, new YamlEditor(value.file.lines), value, newValue);
+    if (!edit) return null;
     const other = others.get(value.file.path) ?? { value, edits: [] };
     other.edits.push(edit);
     others.set(value.file.path, other);
