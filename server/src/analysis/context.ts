@@ -100,7 +100,7 @@ export class AnalysisContext {
       })),
   );
   readonly gpu = lazy((): GpuEvidence => findGpuEvidence(this.calls(), this.values(), this.text));
-  readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls()));
+  readonly stepLoops = lazy((): StepLoop[] => findStepLoops(this.calls(), () => this.nodesOfType('function_definition')));
   readonly gradMode = lazy(() => new GradMode(this.calls()));
   readonly frameworks = lazy((): Set<Framework> => detectFrameworks(this.calls(), this.imports()));
   /** Lightning `Trainer(...)`/`Fabric(...)` calls, and Hugging Face `TrainingArguments`-style calls: several rules ask. */

@@ -59,7 +59,7 @@ interface FunctionSites extends CallSites {
  * backward and step are not inside such a loop is a step function (`def train(): ... loss.backward();
  * optimizer.step()`), and a loop that calls it by name is a training loop too.
  */
-export function findStepLoops(calls: readonly Node[]): StepLoop[] {
+export function findStepLoops(calls: readonly Node[], functionDefinitions: () => readonly Node[]): StepLoop[] {
   const byLoop = new Map<number, StepLoop>();
   const loopEntry = (loop: Node) => {
     let entry = byLoop.get(loop.id);
@@ -101,9 +101,7 @@ export function findStepLoops(calls: readonly Node[]): StepLoop[] {
   if (stepFunctions.length > 0) {
     const names = new Set(stepFunctions.map(({ fn }) => fn.childForFieldName('name')?.text ?? ''));
     // Every definition of those names, to tell which one a call runs: read only in the few files with a step function.
-    const definitions = descendantsOfType(stepFunctions[0]!.fn.tree.rootNode, 'function_definition').filter((fn) =>
-      names.has(fn.childForFieldName('name')?.text ?? ''),
-    );
+    const definitions = functionDefinitions().filter((fn) => names.has(fn.childForFieldName('name')?.text ?? ''));
     for (const call of calls) {
       const name = calleeName(call);
       if (!name || !names.has(name)) continue;
