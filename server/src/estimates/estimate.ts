@@ -11,6 +11,7 @@ import {
   formatEnergy,
   formatMass,
   loadTables,
+  mfuRow,
   throughputBasis,
   resolveGpu,
   shortName,
@@ -234,8 +235,6 @@ function mfuRowFor(input: RunInput, tables: Tables): { precision: Precision; row
   if (!gpu.ok) return null;
   const peak = throughputBasis(gpu.value.gpu, input.precision ?? 'fp32', input.mfu)?.peak;
   if (!peak) return null;
-  const row =
-    tables.mfu.rows.find((r) => r.precision === peak.precision && r.generation === gpu.value.gpu.generation) ??
-    tables.mfu.rows.find((r) => r.precision === peak.precision && r.generation === '*');
+  const row = mfuRow(tables, peak.precision, gpu.value.gpu);
   return row ? { precision: peak.precision, row } : null;
 }

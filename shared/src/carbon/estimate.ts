@@ -412,14 +412,20 @@ function computeFlops(
   return { ok: true, value: factor.bounds.value * model.value.forwardGMACs * 1e9 * compute.samples * compute.epochs };
 }
 
+/** The MFU table row for a precision on a GPU: its hardware generation's row, else the '*' row. */
+export function mfuRow(tables: Tables, precision: Precision, gpu: Pick<GpuRow, 'generation'>): Tables['mfu']['rows'][number] | undefined {
+  return (
+    tables.mfu.rows.find((r) => r.precision === precision && r.generation === gpu.generation) ??
+    tables.mfu.rows.find((r) => r.precision === precision && r.generation === '*')
+  );
+}
+
 function mfuFor(given: number | undefined, precision: Precision, gpu: GpuRow, tables: Tables, assume: Assume): Bounds {
   if (given !== undefined) {
     assume('MFU', given, 'fraction of peak', fromInput('mfu'));
     return exact(given);
   }
-  const row =
-    tables.mfu.rows.find((r) => r.precision === precision && r.generation === gpu.generation) ??
-    tables.mfu.rows.find((r) => r.precision === precision && r.generation === '*');
+  const row = mfuRow(tables, precision, gpu);
   if (!row) throw new Error(`mfu table has no "*" row for ${precision} (the tables were not validated)`);
   const bounds = { value: row.value, low: row.low, high: row.high };
   const note = [row.note, row.rangeSource ? `Range: ${row.rangeSource.title}.` : undefined].filter(Boolean).join(' ');
